@@ -1,0 +1,43 @@
+# Everything runs from a project-local virtual environment that `make` creates on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv test test-fast lint demo plugin bench browser clean
+
+help:
+	@echo "make demo    - start the DSS emulator with the sample project and run the drift demo"
+	@echo "make test    - lint + the whole test suite with the coverage gate"
+	@echo "make plugin  - build dist/dss-plugin-dataiku-iac-<version>.zip"
+	@echo "make bench   - run the benchmarks and print their figures"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -x -q -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/dataiku-iac demo
+
+plugin: $(STAMP)
+	$(BIN)/python tools/build_plugin.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_diff.py
+	$(BIN)/python benchmarks/bench_state_io.py
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .ruff_cache .hypothesis .coverage htmlcov

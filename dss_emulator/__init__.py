@@ -1,0 +1,1 @@
+"""DSS emulator (placeholder, see issue 2)."""

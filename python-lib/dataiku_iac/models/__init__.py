@@ -1,0 +1,1 @@
+"""Pure data models: state, resources, diffs."""
