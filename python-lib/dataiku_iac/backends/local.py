@@ -1,0 +1,168 @@
+"""LocalFileBackend: a state file on the local file system, for laptops and CI pipelines.
+
+Layout for ``.dataiku/state/dev.state.json``::
+
+    .dataiku/state/dev.state.json            the current state (sorted, indented, final newline)
+    .dataiku/state/dev.state.json.lock       the lock file (an OS lock is taken on it, never on the state)
+    .dataiku/state/dev.state.json.lock.info  who holds the lock, for the message a blocked user gets
+    .dataiku/state/dev.history/              serial-00000012.json ... (bounded), backup-*, corrupt-*
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+from filelock import FileLock, Timeout
+
+from .. import __version__
+from ..exceptions import StateLockedError
+from ..fsutil import atomic_write
+from ..timeutil import format_timestamp, utc_now
+from .base import DEFAULT_HISTORY_LIMIT, SnapshotInfo, StoredStateBackend, validate_environment_name
+
+logger = logging.getLogger("dataiku_iac.backends.local")
+
+DEFAULT_STATE_DIR = Path(".dataiku") / "state"
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+class LocalFileBackend(StoredStateBackend):
+    """State in a local JSON file, written atomically, with a bounded history and a sidecar lock."""
+
+    def __init__(
+        self,
+        state_file: Union[str, Path],
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        super().__init__(history_limit)
+        self.state_file = Path(state_file)
+        self.location = str(self.state_file)
+        self.lock_timeout = lock_timeout
+        self.lock_file = self.state_file.with_name(self.state_file.name + ".lock")
+        self.lock_info_file = self.state_file.with_name(self.state_file.name + ".lock.info")
+        self.history_dir = self.state_file.with_name(_base_name(self.state_file) + ".history")
+        self._file_lock: Optional[FileLock] = None
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def for_environment(cls, environment: str, state_dir: Union[str, Path] = DEFAULT_STATE_DIR, **kwargs: Any):
+        """The backend of ``<state_dir>/<environment>.state.json`` (default ``.dataiku/state``)."""
+        validate_environment_name(environment)
+        return cls(Path(state_dir) / f"{environment}.state.json", **kwargs)
+
+    # -- current state ----------------------------------------------------------------------------------
+
+    def _read_current(self) -> Optional[bytes]:
+        return _read_or_none(self.state_file)
+
+    def _write_current(self, data: bytes) -> None:
+        atomic_write(self.state_file, data)
+
+    def _delete_current(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.state_file.unlink()
+
+    # -- history --------------------------------------------------------------------------------------
+
+    def _snapshot_location(self, name: str) -> Path:
+        return self.history_dir / f"{name}.json"
+
+    def _read_snapshot(self, name: str) -> Optional[bytes]:
+        return _read_or_none(self._snapshot_location(name))
+
+    def _write_snapshot(self, name: str, data: bytes) -> None:
+        self.history_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._snapshot_location(name), data)
+
+    def _delete_snapshot(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._snapshot_location(name).unlink()
+
+    def _list_snapshots(self) -> List[SnapshotInfo]:
+        if not self.history_dir.is_dir():
+            return []
+        infos = []
+        for path in self.history_dir.glob("*.json"):
+            with contextlib.suppress(FileNotFoundError):  # pruned by a concurrent writer meanwhile
+                stat = path.stat()
+                modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
+                infos.append(SnapshotInfo(path.name[: -len(".json")], stat.st_size, modified))
+        return infos
+
+    # -- locking --------------------------------------------------------------------------------------
+
+    def _acquire_lock(self, operation: str) -> None:
+        file_lock = FileLock(str(self.lock_file), timeout=self.lock_timeout)
+        try:
+            file_lock.acquire()
+        except Timeout:
+            raise StateLockedError(self.location, self.lock_info()) from None
+        left_over = self.lock_info()
+        if left_over:
+            # The OS lock was free, so its previous holder is gone (killed): say so, then take over.
+            logger.warning("Previous lock %s on %s was not released cleanly", left_over.get("id"), self.location)
+        self._file_lock = file_lock
+        atomic_write(self.lock_info_file, json.dumps(_lock_info(operation, self.location)).encode("utf-8"))
+
+    def _release_lock(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.lock_info_file.unlink()
+        if self._file_lock is not None:
+            self._file_lock.release()
+            self._file_lock = None
+
+    def lock_info(self) -> Optional[Dict[str, Any]]:
+        """The lock record of the current (or last, if it died) holder, or None when there is none."""
+        data = _read_or_none(self.lock_info_file)
+        if not data:
+            return None
+        try:
+            info = json.loads(data)
+        except ValueError:
+            return {"id": "?", "who": "unknown (unreadable lock info)"}
+        return info if isinstance(info, dict) else None
+
+
+def _base_name(state_file: Path) -> str:
+    """``dev.state.json`` -> ``dev``; ``other.json`` -> ``other``."""
+    name = state_file.name
+    for suffix in (".json", ".state"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _read_or_none(path: Path) -> Optional[bytes]:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _lock_info(operation: str, location: str) -> Dict[str, Any]:
+    """Terraform-style lock record: enough for a blocked user to know who to ask."""
+    return {
+        "id": str(uuid.uuid4()),
+        "operation": operation,
+        "who": f"{_user()}@{socket.gethostname()} (pid {os.getpid()})",
+        "created": format_timestamp(utc_now()),
+        "path": location,
+        "version": __version__,
+    }
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover (no user database entry, e.g. in some containers)
+        return "unknown"
