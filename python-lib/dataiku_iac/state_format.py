@@ -8,7 +8,7 @@ writes exactly what :func:`encode_state` returns and reads through :func:`decode
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources as importlib_resources
 from typing import Any, Dict, List
 
@@ -23,7 +23,7 @@ SUPPORTED_VERSIONS = (STATE_FORMAT_VERSION,)
 _MAX_PROBLEMS = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def state_schema(version: int = STATE_FORMAT_VERSION) -> Dict[str, Any]:
     """The JSON Schema of a state file format version (package data)."""
     text = importlib_resources.files("dataiku_iac.schemas").joinpath(f"state_v{version}.schema.json").read_text(
@@ -32,7 +32,7 @@ def state_schema(version: int = STATE_FORMAT_VERSION) -> Dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(version: int) -> Draft202012Validator:
     return Draft202012Validator(state_schema(version))
 

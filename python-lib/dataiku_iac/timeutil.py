@@ -6,8 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _ISO_8601 = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
-    r"(?P<zone>Z|z|[+-]\d{2}:?\d{2})$"
+    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
+    r"(?P<zone>Z|z|[+-]\d{2}:?\d{2})"
 )
 
 
@@ -32,7 +32,7 @@ def parse_timestamp(text: str) -> datetime:
     Written by hand because ``datetime.fromisoformat`` on Python 3.9/3.10 accepts neither ``Z`` nor
     fractions of other than 3 or 6 digits. Raises ``ValueError`` on anything else, including naive times.
     """
-    match = _ISO_8601.match(text) if isinstance(text, str) else None
+    match = _ISO_8601.fullmatch(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"not an ISO 8601 timestamp with a time zone: {text!r}")
     fraction = (match["fraction"] or ".0")[1:]

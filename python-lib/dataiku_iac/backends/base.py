@@ -38,7 +38,7 @@ from ..timeutil import format_timestamp, utc_now
 
 DEFAULT_HISTORY_LIMIT = 20
 _SERIAL_SNAPSHOT = re.compile(r"^serial-(\d+)$")
-_ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def validate_environment_name(name: str) -> str:
@@ -47,7 +47,7 @@ def validate_environment_name(name: str) -> str:
     Letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit, at most 64 characters, and no
     ``..``: an environment name can never escape the state directory.
     """
-    if not isinstance(name, str) or not _ENVIRONMENT_NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _ENVIRONMENT_NAME.fullmatch(name) or ".." in name:
         raise ConfigError(
             f"Invalid environment name {name!r}: use letters, digits, '_', '.' or '-' "
             "(starting with a letter or digit, at most 64 characters), e.g. 'dev' or 'prod'"
@@ -250,7 +250,7 @@ class StoredStateBackend(StateBackend):
 
     def backup(self, suffix: str = "backup") -> Any:
         """Copy the current state to a snapshot named after ``suffix``; returns its location."""
-        if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", suffix) or ".." in suffix:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", suffix) or ".." in suffix:
             raise ValueError(f"Invalid backup suffix {suffix!r}: use letters, digits, '_', '.', '-'")
         data = self._storage_call(self._read_current)
         if data is None:

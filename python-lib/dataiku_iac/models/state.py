@@ -24,7 +24,7 @@ RESOURCE_TYPES = ("project", "dataset", "recipe", "scenario", "managed_folder", 
 # The type is lower-case letters and underscores, the project key upper-case letters, digits and
 # underscores; the name is everything after the second dot, because real DSS names hold dots, spaces and
 # leading digits ("recipe from notebook TwitterScraper", managed folder ids such as "O2ue6CX3").
-_RESOURCE_ID = re.compile(r"^(?P<type>[a-z_]+)\.(?P<project>[A-Z0-9_]+)(?:\.(?P<name>[\s\S]+))?$")
+_RESOURCE_ID = re.compile(r"(?P<type>[a-z_]+)\.(?P<project>[A-Z0-9_]+)(?:\.(?P<name>[\s\S]+))?")
 RESOURCE_ID_FORMAT = "{type}.{PROJECT_KEY}[.{name}], e.g. dataset.SALES.orders or project.SALES"
 
 
@@ -41,7 +41,7 @@ def parse_resource_id(resource_id: str) -> ResourceAddress:
 
     Raises :class:`InvalidResourceIdError` (a ``ValueError``) with the expected format.
     """
-    match = _RESOURCE_ID.match(resource_id) if isinstance(resource_id, str) else None
+    match = _RESOURCE_ID.fullmatch(resource_id) if isinstance(resource_id, str) else None
     if not match:
         raise InvalidResourceIdError(
             f"Invalid resource id {resource_id!r}: expected {RESOURCE_ID_FORMAT} "

@@ -1,0 +1,227 @@
+"""The state backend contract: one suite that every backend runs (as Terraform's statemgr.TestFull does).
+
+A backend test module subclasses :class:`BackendContract` and provides a ``make_backend`` fixture: a
+factory ``make_backend(**options)`` that returns a *new* backend instance on the *same* storage each time,
+so two instances behave like two independent writers. Options: ``history_limit``, ``lock_timeout``, and
+``fresh=True`` for an instance on new, empty storage.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from dataiku_iac.exceptions import (
+    LineageMismatchError,
+    StaleStateError,
+    StateCorruptedError,
+    StateLockedError,
+    StateNotFoundError,
+)
+from dataiku_iac.models.state import Resource, State
+
+
+def make_state(*names: str, environment: str = "dev", value: object = 1) -> State:
+    """A state with one dataset per name, each with attribute ``v = value``."""
+    state = State(environment=environment)
+    for name in names:
+        state.add_resource(Resource("dataset", f"dataset.P.{name}", {"v": value, "params": {"path": name}}))
+    return state
+
+
+class BackendContract:
+    """Behaviour every StateBackend must have."""
+
+    def corrupt_current(self, backend, data: bytes) -> None:
+        """Overwrite the stored current state with raw bytes (subclasses may override)."""
+        backend._write_current(data)
+
+    def test_missing_state(self, make_backend):
+        backend = make_backend()
+        assert not backend.exists()
+        with pytest.raises(StateNotFoundError, match="run a sync first"):
+            backend.load()
+        assert backend.history() == []
+
+    def test_save_then_load_round_trip(self, make_backend):
+        backend = make_backend()
+        state = make_state("a", "b")
+        backend.save(state)
+        assert backend.exists()
+        loaded = make_backend().load()
+        assert loaded.to_dict() == state.to_dict()
+        assert loaded.base_serial == loaded.serial == state.serial
+
+    def test_first_save_assigns_lineage_and_keeps_a_given_one(self, make_backend):
+        state = make_state("a")
+        make_backend().save(state)
+        assert uuid.UUID(state.lineage)
+        given = make_state("a")
+        given.lineage = "git:abc123"
+        fresh = make_backend(fresh=True)
+        fresh.save(given)
+        assert fresh.load().lineage == "git:abc123"
+
+    def test_identical_content_is_a_no_op(self, make_backend):
+        backend = make_backend()
+        state = make_state("a")
+        backend.save(state)
+        serial = state.serial
+        again = make_state("a")  # a new sync of the same content: other sync time, no lineage
+        backend.save(again)
+        assert again.serial == serial and again.lineage == state.lineage
+        assert [entry.serial for entry in backend.history()] == [serial]
+
+    def test_changed_content_gets_a_higher_serial_and_history(self, make_backend):
+        backend = make_backend()
+        first = make_state("a")
+        backend.save(first)
+        second = backend.load()
+        second.add_resource(Resource("dataset", "dataset.P.b", {"v": 2}))
+        backend.save(second)
+        assert second.serial > first.serial
+        assert [entry.serial for entry in backend.history()] == [first.serial, second.serial]
+        old = backend.load(serial=first.serial)
+        assert sorted(old.resources) == ["dataset.P.a"]
+        assert backend.load().serial == second.serial
+
+    def test_serial_grows_even_when_in_memory_serial_is_lower(self, make_backend):
+        backend = make_backend()
+        big = make_state(*[f"d{i}" for i in range(5)])  # in-memory serial 5
+        backend.save(big)
+        small = make_state("only")  # in-memory serial 1, unbound: extends what is stored
+        backend.save(small)
+        assert small.serial == big.serial + 1
+
+    def test_other_lineage_is_refused_unless_forced(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        foreign = make_state("b")
+        foreign.lineage = "someone-else"
+        with pytest.raises(LineageMismatchError, match="lineage"):
+            backend.save(foreign)
+        assert sorted(backend.load().resources) == ["dataset.P.a"]
+        backend.save(foreign, force=True)
+        assert backend.load().lineage == "someone-else"
+
+    def test_stale_writer_is_refused_no_lost_update(self, make_backend):
+        make_backend().save(make_state("a"))
+        writer_a, writer_b = make_backend(), make_backend()
+        state_a, state_b = writer_a.load(), writer_b.load()
+        state_a.add_resource(Resource("dataset", "dataset.P.from_a", {}))
+        writer_a.save(state_a)
+        state_b.add_resource(Resource("dataset", "dataset.P.from_b", {}))
+        with pytest.raises(StaleStateError) as caught:
+            writer_b.save(state_b)
+        assert caught.value.stored_serial == state_a.serial
+        assert "dataset.P.from_a" in make_backend().load().resources
+        writer_b.save(state_b, force=True)
+        assert state_b.serial > state_a.serial
+
+    def test_hand_built_state_with_old_serial_is_stale(self, make_backend):
+        backend = make_backend()
+        stored = make_state("a", "b", "c")
+        backend.save(stored)
+        old = make_state("x")
+        old.lineage = stored.lineage
+        with pytest.raises(StaleStateError):
+            backend.save(old)
+
+    def test_history_is_bounded(self, make_backend):
+        backend = make_backend(history_limit=3)
+        for value in range(5):
+            state = backend.load() if backend.exists() else make_state("a")
+            state.add_resource(Resource("dataset", "dataset.P.a", {"v": value}))
+            backend.save(state)
+        serials = [entry.serial for entry in backend.history()]
+        assert len(serials) == 3
+        assert serials[-1] == backend.load().serial
+        with pytest.raises(StateNotFoundError, match="kept serials"):
+            backend.load(serial=serials[0] - 1)
+
+    def test_history_entries_describe_snapshots(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        (entry,) = backend.history()
+        assert entry.size > 0 and entry.to_dict()["serial"] == entry.serial
+
+    def test_invalid_state_writes_nothing(self, make_backend):
+        backend = make_backend()
+        good = make_state("a")
+        backend.save(good)
+        bad = backend.load()
+        bad.add_resource(Resource("dataset", "dataset.P.b", {}))
+        bad.environment = 42  # type: ignore[assignment]
+        with pytest.raises(StateCorruptedError, match="environment"):
+            backend.save(bad)
+        assert backend.load().to_dict() == good.to_dict()
+        assert len(backend.history()) == 1
+
+    def test_corrupted_state_blocks_save_unless_forced_and_is_kept(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        self.corrupt_current(backend, b'{"version": 1, "serial": "oops"')
+        with pytest.raises(StateCorruptedError) as caught:
+            backend.load()
+        assert backend.location in str(caught.value)
+        with pytest.raises(StateCorruptedError):
+            backend.save(make_state("b"))
+        replacement = make_state("b")
+        backend.save(replacement, force=True)
+        assert sorted(backend.load().resources) == ["dataset.P.b"]
+        kept = [info.name for info in backend._list_snapshots() if info.name.startswith("corrupt-")]
+        assert len(kept) == 1
+        assert backend._read_snapshot(kept[0]) == b'{"version": 1, "serial": "oops"'
+
+    def test_restore_makes_an_old_serial_current_as_a_new_serial(self, make_backend):
+        backend = make_backend()
+        first = make_state("a")
+        backend.save(first)
+        second = backend.load()
+        second.add_resource(Resource("dataset", "dataset.P.b", {}))
+        backend.save(second)
+        restored = backend.restore(first.serial)
+        current = backend.load()
+        assert sorted(current.resources) == ["dataset.P.a"]
+        assert current.serial == restored.serial > second.serial
+        assert current.lineage == first.lineage
+
+    def test_delete_keeps_a_snapshot(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        backend.delete()
+        assert not backend.exists()
+        assert any(info.name.startswith("deleted-") for info in backend._list_snapshots())
+        backend.delete()  # deleting nothing is fine
+
+    def test_backup(self, make_backend):
+        backend = make_backend()
+        with pytest.raises(StateNotFoundError):
+            backend.backup()
+        backend.save(make_state("a"))
+        location = backend.backup("before-upgrade")
+        assert "before-upgrade" in str(location)
+        assert backend._read_snapshot("backup-before-upgrade") == backend._read_current()
+        with pytest.raises(ValueError, match="suffix"):
+            backend.backup("../escape")
+
+    def test_lock_is_reentrant_and_blocks_other_writers(self, make_backend):
+        holder = make_backend()
+        other = make_backend(lock_timeout=0.2)
+        with holder.lock("sync"):
+            with holder.lock("save"):
+                holder.save(make_state("a"))
+            with pytest.raises(StateLockedError) as caught:
+                other.save(make_state("b"))
+            assert caught.value.info.get("operation") == "sync"
+            assert "unlock" in str(caught.value)
+        other.save(make_state("b"))
+        assert sorted(other.load().resources) == ["dataset.P.b"]
+
+    def test_written_document_is_schema_valid_json(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        document = json.loads(backend._read_current())
+        assert document["version"] == 1 and document["environment"] == "dev"

@@ -1,0 +1,127 @@
+"""LocalFileBackend: the backend contract, plus what only a file system has (atomic rename, sidecar lock)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac.backends.base import validate_environment_name
+from dataiku_iac.backends.local import LocalFileBackend
+from dataiku_iac.exceptions import ConfigError, StateWriteError
+
+from .contract import BackendContract, make_state
+
+
+class TestLocalContract(BackendContract):
+    @pytest.fixture
+    def make_backend(self, tmp_path):
+        counter = {"fresh": 0}
+
+        def make(history_limit: int = 20, lock_timeout: float = 5.0, fresh: bool = False, **_: object):
+            if fresh:
+                counter["fresh"] += 1
+                return LocalFileBackend(tmp_path / f"fresh{counter['fresh']}.state.json")
+            return LocalFileBackend(tmp_path / "dev.state.json", history_limit, lock_timeout)
+
+        return make
+
+
+def test_default_location_and_directories_are_created(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    backend = LocalFileBackend.for_environment("prod")
+    assert backend.state_file == Path(".dataiku/state/prod.state.json")
+    assert backend.state_file.parent.is_dir()
+    nested = LocalFileBackend(tmp_path / "a" / "b" / "c.state.json")
+    nested.save(make_state("x"))
+    assert (tmp_path / "a" / "b" / "c.state.json").is_file()
+    assert (tmp_path / "a" / "b" / "c.history").is_dir()
+
+
+@pytest.mark.parametrize("name", ["../etc", "a/b", "", ".hidden", "x" * 65, "a..b", "dev\n"])
+def test_environment_names_that_could_escape_are_refused(name, tmp_path):
+    with pytest.raises(ConfigError, match="environment name"):
+        LocalFileBackend.for_environment(name, tmp_path)
+
+
+def test_valid_environment_names():
+    for name in ("dev", "prod-eu", "team_a.v2", "2024"):
+        assert validate_environment_name(name) == name
+
+
+def test_file_is_sorted_indented_with_final_newline(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("b", "a"))
+    text = backend.state_file.read_text(encoding="utf-8")
+    assert text.endswith("}\n") and text.startswith('{\n  "environment": "dev",')
+    assert json.loads(text)["serial"] == 2
+
+
+def test_file_bytes_are_exactly_the_encoding_of_the_loaded_state(tmp_path):
+    from dataiku_iac.state_format import encode_state
+
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("b", "a"))
+    assert backend.state_file.read_bytes() == encode_state(backend.load())
+
+
+def test_no_temp_files_left_after_saves(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    for value in range(3):
+        state = backend.load() if backend.exists() else make_state("a")
+        state.add_resource(make_state("a", value=value).resources["dataset.P.a"])
+        backend.save(state)
+    leftovers = [p.name for p in tmp_path.rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_failed_rename_keeps_old_file_and_removes_temp(tmp_path, monkeypatch):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+    before = backend.state_file.read_bytes()
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if str(dst).endswith("dev.state.json"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    state = backend.load()
+    state.add_resource(make_state("b").resources["dataset.P.b"])
+    with pytest.raises(StateWriteError, match="No space left"):
+        backend.save(state)
+    assert backend.state_file.read_bytes() == before
+    assert list(tmp_path.rglob("*.tmp")) == []
+
+
+def test_lock_info_is_written_while_held_and_removed_after(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    with backend.lock("sync"):
+        info = json.loads(backend.lock_info_file.read_text())
+        assert info["operation"] == "sync" and "pid" in info["who"] and info["id"]
+        assert backend.lock_info() == info
+    assert not backend.lock_info_file.exists()
+    assert backend.lock_info() is None
+
+
+def test_lock_left_by_a_dead_process_is_reported_then_taken_over(tmp_path, caplog):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost"}))
+    with caplog.at_level("WARNING"):
+        backend.save(make_state("a"))
+    assert "dead-1" in caplog.text
+    assert backend.load().serial == 1
+
+
+def test_unreadable_lock_info_is_reported_not_fatal(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.lock_info_file.write_text("{garbage")
+    assert backend.lock_info()["who"].startswith("unknown")
+
+
+def test_history_limit_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="history_limit"):
+        LocalFileBackend(tmp_path / "x.json", history_limit=0)
