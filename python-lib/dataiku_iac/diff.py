@@ -81,6 +81,27 @@ def _same_leaf(kind: str, old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
+def strict_equal(old: Any, new: Any) -> bool:
+    """Fast type-strict equality of two JSON values (``1``, ``1.0`` and ``true`` all differ).
+
+    Exact-type checks keep it quick; a dict subclass against a dict reports "not equal", which only sends
+    the engine down its slower, kind-based walk, which then finds them equal.
+    """
+    if old is new:
+        return True
+    kind = type(old)
+    if kind is not type(new):
+        return False
+    if kind is dict:
+        return len(old) == len(new) and all(key in new and strict_equal(value, new[key])
+                                            for key, value in old.items())
+    if kind is list:
+        return len(old) == len(new) and all(map(strict_equal, old, new))
+    if kind is float:
+        return repr(old) == repr(new)
+    return bool(old == new)
+
+
 class DiffEngine:
     """Compare two states and list what was added, removed, modified or left unchanged.
 
@@ -162,7 +183,7 @@ class DiffEngine:
                 out.append(AttributeChange(ChangeType.REMOVED, (*path, key), old=old[key]))
             elif key not in old:
                 out.append(AttributeChange(ChangeType.ADDED, (*path, key), new=new[key]))
-            else:
+            elif not strict_equal(old[key], new[key]):
                 self._walk(old[key], new[key], (*path, key), (*pattern, str(key)), out)
 
     def _walk_array(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
@@ -182,6 +203,8 @@ class DiffEngine:
         for key, item in new_items.items():
             item_path = (*path, ListKey(field, key[1]))
             if key in old_items:
+                if strict_equal(old_items[key], item):
+                    continue
                 self._walk(old_items[key], item, item_path, pattern, out)
             else:
                 out.append(AttributeChange(ChangeType.ADDED, item_path, new=item))
@@ -189,6 +212,8 @@ class DiffEngine:
     def _walk_positional(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
         common = min(len(old), len(new))
         for index in range(common):
+            if strict_equal(old[index], new[index]):
+                continue
             self._walk(old[index], new[index], (*path, index), pattern, out)
         for index in range(common, len(old)):
             out.append(AttributeChange(ChangeType.REMOVED, (*path, index), old=old[index]))
