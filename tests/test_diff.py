@@ -29,7 +29,8 @@ T1 = datetime(2025, 2, 1, 8, 0, tzinfo=timezone.utc)
 
 def resource(rid: str, attributes: Optional[Dict[str, Any]] = None, **metadata: Any) -> Resource:
     """A resource whose type is taken from its id."""
-    return Resource(rid.split(".")[0], rid, dict(attributes or {}), ResourceMetadata(deployed_at=T0, **metadata))
+    metadata_ = ResourceMetadata(deployed_at=T0, **metadata)
+    return Resource(rid.split(".")[0], rid, dict(attributes or {}), metadata_)
 
 
 def state(*resources: Resource) -> State:
@@ -78,7 +79,8 @@ def sample_diffs(engine: DiffEngine) -> List[ResourceDiff]:
 def test_detects_added_resources(engine: DiffEngine) -> None:
     new_resource = resource("dataset.P.orders", {"a": 1})
     [d] = engine.diff(state(), state(new_resource))
-    assert (d.change_type, d.resource_id, d.resource_type) == (ChangeType.ADDED, "dataset.P.orders", "dataset")
+    assert d.change_type is ChangeType.ADDED
+    assert (d.resource_id, d.resource_type) == ("dataset.P.orders", "dataset")
     assert d.new_resource is new_resource and d.old_resource is None
 
 
@@ -126,7 +128,9 @@ def test_detailed_attribute_diffs_in_the_seed_shape(engine: DiffEngine) -> None:
     assert d.attribute_diffs == {
         "added": {"fresh": [1]},
         "removed": {"gone": "x"},
-        "modified": {"params": {"old": {"connection": "a", "path": "/p"}, "new": {"connection": "b", "path": "/p"}}},
+        "modified": {
+            "params": {"old": {"connection": "a", "path": "/p"}, "new": {"connection": "b", "path": "/p"}}
+        },
     }
     assert [(c.change_type, c.path, c.old, c.new) for c in d.changes] == [
         (ChangeType.ADDED, ("fresh",), None, [1]),
@@ -187,7 +191,8 @@ def test_inserting_a_column_is_one_addition(engine: DiffEngine) -> None:
     new = columns("id:bigint", "region:string", "customer_id:string", "amount:double")
     changes = engine.compare(old, new)
     assert [(c.change_type, c.path, c.new) for c in changes] == [
-        (ChangeType.ADDED, ("schema", "columns", ListKey("name", "region")), {"name": "region", "type": "string"})
+        (ChangeType.ADDED, ("schema", "columns", ListKey("name", "region")),
+         {"name": "region", "type": "string"})
     ]
     # Without the policy, the same edit is a cascade of positional changes.
     assert len(DiffEngine(list_keys={}).compare(old, new)) == 4
@@ -203,7 +208,10 @@ def test_removing_a_column_is_one_removal(engine: DiffEngine) -> None:
 def test_changed_column_type_has_a_keyed_path(engine: DiffEngine) -> None:
     old = columns("id:bigint", "customer_id:string")
     new = columns("region:string", "id:bigint", "customer_id:bigint")
-    assert paths(engine.compare(old, new)) == ["schema.columns[name=region]", "schema.columns[name=customer_id].type"]
+    assert paths(engine.compare(old, new)) == [
+        "schema.columns[name=region]",
+        "schema.columns[name=customer_id].type",
+    ]
     [_, change] = engine.compare(old, new)
     assert change.path == ("schema", "columns", ListKey("name", "customer_id"), "type")
     assert (change.old, change.new) == ("string", "bigint")
@@ -311,8 +319,8 @@ def test_strict_equal() -> None:
 def test_root_level_type_change() -> None:
     [change] = DiffEngine().compare({"a": 1}, [1])
     assert change.path == () and change.path_str == ""
-    assert DiffEngine().format_output([ResourceDiff(ChangeType.MODIFIED, "project.P", "project", changes=[change])]
-                                      ).endswith('    (root): {"a": 1} → [1]')
+    resource_diff = ResourceDiff(ChangeType.MODIFIED, "project.P", "project", changes=[change])
+    assert DiffEngine().format_output([resource_diff]).endswith('    (root): {"a": 1} → [1]')
 
 
 # -- code and long text -------------------------------------------------------------------------------
