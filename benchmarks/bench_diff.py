@@ -20,10 +20,9 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+from benchmarks.realistic import generate_state, mutate  # noqa: E402
 from dataiku_iac.diff import DiffEngine  # noqa: E402
 from dataiku_iac.report.json_report import diffs_to_json  # noqa: E402
-
-from benchmarks.realistic import generate_state, mutate  # noqa: E402
 
 REPEATS = 3
 
