@@ -164,7 +164,8 @@ class DiffEngine:
         return changes
 
     def _walk(self, old: Any, new: Any, path: Path, pattern: Pattern, out: List[AttributeChange]) -> None:
-        if old is new:
+        # The fast check first: most subtrees of a modified resource are equal and need no paths built.
+        if strict_equal(old, new):
             return
         kind = json_kind(old)
         if kind != json_kind(new):
@@ -183,7 +184,7 @@ class DiffEngine:
                 out.append(AttributeChange(ChangeType.REMOVED, (*path, key), old=old[key]))
             elif key not in old:
                 out.append(AttributeChange(ChangeType.ADDED, (*path, key), new=new[key]))
-            elif not strict_equal(old[key], new[key]):
+            else:
                 self._walk(old[key], new[key], (*path, key), (*pattern, str(key)), out)
 
     def _walk_array(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
@@ -203,8 +204,6 @@ class DiffEngine:
         for key, item in new_items.items():
             item_path = (*path, ListKey(field, key[1]))
             if key in old_items:
-                if strict_equal(old_items[key], item):
-                    continue
                 self._walk(old_items[key], item, item_path, pattern, out)
             else:
                 out.append(AttributeChange(ChangeType.ADDED, item_path, new=item))
@@ -212,8 +211,6 @@ class DiffEngine:
     def _walk_positional(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
         common = min(len(old), len(new))
         for index in range(common):
-            if strict_equal(old[index], new[index]):
-                continue
             self._walk(old[index], new[index], (*path, index), pattern, out)
         for index in range(common, len(old)):
             out.append(AttributeChange(ChangeType.REMOVED, (*path, index), old=old[index]))
