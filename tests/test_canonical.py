@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
-from dataiku_iac.canonical import canonical_json, parse_json, pretty_json, sha256_hex
+from dataiku_iac.canonical import (
+    canonical_json,
+    checksum_matches,
+    gc_paused,
+    parse_json,
+    pretty_json,
+    sha256_hex,
+)
 from dataiku_iac.exceptions import StateFormatError
 
 
@@ -28,10 +37,37 @@ def test_sha256_hex_is_stable():
 
 
 def test_pretty_json_sorted_indented_final_newline():
-    text = pretty_json({"b": 1, "a": "ü"})
-    assert text == '{\n  "a": "ü",\n  "b": 1\n}\n'
+    text = pretty_json({"b": 1, "a": "ü", "c": [], "d": {}})
+    assert text == '{\n  "a": "ü",\n  "b": 1,\n  "c": [],\n  "d": {}\n}\n'
+
+
+def test_pretty_json_falls_back_to_stdlib_for_big_integers_and_refuses_non_json():
+    assert pretty_json({"big": 2**70}) == '{\n  "big": 1180591620717411303424\n}\n'
     with pytest.raises(StateFormatError):
-        pretty_json({"a": float("nan")})
+        pretty_json({"a": {1, 2}})
+
+
+@pytest.mark.parametrize("value", [{"a": 1e16, "b": 1e-5}, {"s": "é\u2028\x00"}, {"n": 2**70}, {"x": [True, 1, 1.0]}])
+def test_checksum_matches_agrees_with_the_canonical_checksum(value):
+    assert checksum_matches(value, sha256_hex(value))
+    assert not checksum_matches(value, sha256_hex({"other": 1}))
+
+
+def test_gc_paused_restores_the_collector():
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("text", ["NaN", '{"a": Infinity}', "-Infinity", "{", ""])

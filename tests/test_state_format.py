@@ -9,7 +9,14 @@ import pytest
 
 from dataiku_iac.exceptions import StateCorruptedError
 from dataiku_iac.models.state import Resource, State
-from dataiku_iac.state_format import decode_state, encode_state, schema_problems, state_schema
+from dataiku_iac.state_format import (
+    decode_state,
+    decode_state_and_summary,
+    encode_state,
+    schema_problems,
+    state_schema,
+    summarize_state,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REAL_IDS = [
@@ -112,5 +119,25 @@ def test_many_problems_are_summarised():
     assert "more)" in str(caught.value)
 
 
-def test_schema_is_draft_2020_12_package_data():
-    assert state_schema()["$schema"].endswith("2020-12/schema")
+def test_schema_is_draft_07_package_data():
+    # draft-07 because fastjsonschema, the fast path of validation, has no 2020-12 generator
+    assert state_schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
+
+
+def test_fast_and_detailed_validators_agree_on_invalid_documents():
+    document = _document(_state(Resource("dataset", "dataset.P.x", {})))
+    assert schema_problems(document) == []
+    document["resources"]["dataset.P.x"]["metadata"]["deployed_at"] = "not a time"
+    (problem,) = schema_problems(document)
+    assert problem.startswith("$.resources['dataset.P.x'].metadata.deployed_at")
+
+
+def test_summary_matches_full_decode():
+    state = _state(Resource("dataset", "dataset.P.x", {"v": 1.5e300}))
+    data = encode_state(state)
+    full, summary = decode_state_and_summary(data, "f")
+    assert summarize_state(data, "f") == summary
+    assert summary.fingerprint == full.content_fingerprint()
+    assert (summary.serial, summary.lineage) == (full.serial, full.lineage)
+    with pytest.raises(StateCorruptedError):
+        summarize_state(b'{"version": 1}', "f")

@@ -5,30 +5,64 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old bytes or the new ones, never a mix.
 
-    A uniquely named temp file in the same directory (so concurrent writers never collide and the rename
-    stays on one file system) is written, flushed and fsynced, then moved over the target with
+    The bytes go to a uniquely named temp file in the same directory (so concurrent writers never collide
+    and the rename stays on one file system), flushed and fsynced, then moved over the target with
     ``os.replace``; the directory is fsynced so the rename survives a power cut. The temp file is removed
     on any error.
     """
     path = Path(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    temp_name = write_temp_file(path, data)
+    try:
+        os.replace(temp_name, path)
+    except BaseException:
+        remove_quietly(temp_name)
+        raise
+    fsync_directory(path.parent)
+
+
+def write_temp_file(target: Path, data: bytes) -> str:
+    """Write ``data`` to a new, fsynced temp file beside ``target``; returns its path (caller renames it)."""
+    fd, temp_name = tempfile.mkstemp(prefix=f".{Path(target).name}.", suffix=".tmp", dir=str(Path(target).parent))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_name, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+        remove_quietly(temp_name)
         raise
-    fsync_directory(path.parent)
+    return temp_name
+
+
+def link_atomically(source: str, target: Path) -> bool:
+    """Give the file ``source`` the name ``target`` too (a hard link, replacing ``target``).
+
+    Returns False, having changed nothing, where the file system has no hard links.
+    """
+    temp_link = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        os.link(source, temp_link)
+    except OSError:
+        return False
+    try:
+        os.replace(temp_link, target)
+    except BaseException:
+        remove_quietly(str(temp_link))
+        raise
+    return True
+
+
+def remove_quietly(path: str) -> None:
+    """Remove a file if it is there."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def fsync_directory(directory: Path) -> None:

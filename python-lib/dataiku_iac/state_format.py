@@ -8,16 +8,19 @@ writes exactly what :func:`encode_state` returns and reads through :func:`decode
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from importlib import resources as importlib_resources
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from jsonschema import Draft202012Validator
+import fastjsonschema
+from jsonschema import Draft7Validator
 
 from . import __version__
-from .canonical import parse_json, pretty_json
+from .canonical import checksum_matches, gc_paused, parse_json, pretty_json_bytes
 from .exceptions import StateCorruptedError, StateFormatError
-from .models.state import STATE_FORMAT_VERSION, State
+from .models.state import STATE_FORMAT_VERSION, State, content_fingerprint_of
+from .timeutil import parse_timestamp
 
 SUPPORTED_VERSIONS = (STATE_FORMAT_VERSION,)
 _MAX_PROBLEMS = 10
@@ -33,18 +36,54 @@ def state_schema(version: int = STATE_FORMAT_VERSION) -> Dict[str, Any]:
 
 
 @cache
-def _validator(version: int) -> Draft202012Validator:
-    return Draft202012Validator(state_schema(version))
+def _fast_validator(version: int) -> Callable[[Any], Any]:
+    return fastjsonschema.compile(state_schema(version))
+
+
+@cache
+def _detailed_validator(version: int) -> Draft7Validator:
+    return Draft7Validator(state_schema(version))
 
 
 def schema_problems(document: Any, version: int = STATE_FORMAT_VERSION) -> List[str]:
-    """The first schema violations of ``document``, each prefixed with its JSON path (empty when valid)."""
+    """The first schema violations of ``document``, each prefixed with its JSON path (empty when valid).
+
+    fastjsonschema answers "valid" about ten times faster than jsonschema (0.1 s instead of 1.6 s for a
+    57 MB state) but stops at the first error; jsonschema then lists every problem with its path.
+    """
+    try:
+        _fast_validator(version)(document)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass
     problems = []
-    for error in _validator(version).iter_errors(document):
-        problems.append(f"{error.json_path}: {error.message}")
+    for error in _detailed_validator(version).iter_errors(document):
+        problems.append(f"{json_path(error.absolute_path)}: {error.message}")
         if len(problems) >= _MAX_PROBLEMS:
             break
     return sorted(problems)
+
+
+def json_path(elements: Iterable[Any]) -> str:
+    """``$.resources['dataset.P.x'].metadata`` style path; keys that are not identifiers are quoted."""
+    path = "$"
+    for element in elements:
+        if isinstance(element, int):
+            path += f"[{element}]"
+        elif element.isidentifier():
+            path += f".{element}"
+        else:
+            path += f"[{element!r}]"
+    return path
+
+
+class StoredSummary(NamedTuple):
+    """What a save needs to know of the stored state, read without building every resource."""
+
+    serial: int
+    lineage: Optional[str]
+    updated_at: datetime
+    fingerprint: str
 
 
 def encode_state(state: State) -> bytes:
@@ -57,7 +96,7 @@ def encode_state(state: State) -> bytes:
     problems = schema_problems(document)
     if problems:
         raise StateCorruptedError("<state being saved>", problems)
-    return pretty_json(document).encode("utf-8")
+    return pretty_json_bytes(document)
 
 
 def read_document(data: bytes, location: str) -> Dict[str, Any]:
@@ -81,8 +120,41 @@ def read_document(data: bytes, location: str) -> Dict[str, Any]:
     return document
 
 
+def summarize_state(data: bytes, location: str) -> StoredSummary:
+    """Parse and schema-check stored state bytes, and summarise them (serial, lineage, fingerprint).
+
+    Cheaper than :func:`decode_state` (no resource objects, no checksum verification): enough to decide
+    whether a save may replace the stored state, which a save snapshots first anyway.
+    """
+    with gc_paused():
+        document = read_document(data, location)
+    problems = schema_problems(document)
+    if problems:
+        raise StateCorruptedError(location, problems)
+    return _summary_of(document)
+
+
+def _summary_of(document: Dict[str, Any]) -> StoredSummary:
+    return StoredSummary(
+        serial=document["serial"],
+        lineage=document["lineage"],
+        updated_at=parse_timestamp(document["updated_at"]),
+        fingerprint=content_fingerprint_of(document),
+    )
+
+
 def decode_state(data: bytes, location: str) -> State:
     """Parse and fully validate state bytes (JSON, version, schema, model rules, checksums)."""
+    return decode_state_and_summary(data, location)[0]
+
+
+def decode_state_and_summary(data: bytes, location: str) -> Tuple[State, StoredSummary]:
+    """:func:`decode_state`, plus the :class:`StoredSummary` of the same bytes (for backends)."""
+    with gc_paused():
+        return _decode_state_and_summary(data, location)
+
+
+def _decode_state_and_summary(data: bytes, location: str) -> Tuple[State, StoredSummary]:
     document = read_document(data, location)
     problems = schema_problems(document)
     if problems:
@@ -92,7 +164,7 @@ def decode_state(data: bytes, location: str) -> State:
     except StateFormatError as exc:
         raise StateCorruptedError(location, [str(exc)]) from exc
     _check_checksums(state, location)
-    return state
+    return state, _summary_of(document)
 
 
 def _check_checksums(state: State, location: str) -> None:
@@ -100,7 +172,7 @@ def _check_checksums(state: State, location: str) -> None:
     problems = [
         f"$.resources[{rid!r}].metadata.checksum: does not match the attributes (edited by hand?)"
         for rid, resource in sorted(state.resources.items())
-        if resource.metadata.checksum != resource.compute_checksum()
+        if not checksum_matches(resource.attributes, resource.metadata.checksum)
     ]
     if problems:
         raise StateCorruptedError(location, problems[:_MAX_PROBLEMS])

@@ -6,8 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 _ISO_8601 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?"
-    r"(?P<zone>Z|z|[+-]\d{2}:?\d{2})"
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ](?P<hour>\d{2}):(?P<minute>\d{2}):(?P<second>\d{2})"
+    r"(?P<fraction>\.\d+)?(?P<zone>Z|z|[+-]\d{2}:?\d{2})"
 )
 
 
@@ -23,7 +23,9 @@ def format_timestamp(moment: datetime) -> str:
     """
     if moment.tzinfo is None:
         raise ValueError("naive datetime refused: use a timezone-aware UTC datetime")
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -36,9 +38,9 @@ def parse_timestamp(text: str) -> datetime:
     if not match:
         raise ValueError(f"not an ISO 8601 timestamp with a time zone: {text!r}")
     fraction = (match["fraction"] or ".0")[1:]
-    microseconds = int(fraction[:6].ljust(6, "0"))
-    base = datetime.strptime(f"{match['date']}T{match['time']}", "%Y-%m-%dT%H:%M:%S")
-    return (base.replace(microsecond=microseconds, tzinfo=_zone(match["zone"]))).astimezone(timezone.utc)
+    fields = [int(match[name]) for name in ("year", "month", "day", "hour", "minute", "second")]
+    moment = datetime(*fields, int(fraction[:6].ljust(6, "0")), tzinfo=_zone(match["zone"]))
+    return moment.astimezone(timezone.utc)
 
 
 def _zone(text: str) -> timezone:

@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from .. import __version__
 from ..exceptions import StateLockedError
-from ..fsutil import atomic_write
+from ..fsutil import atomic_write, fsync_directory, link_atomically, remove_quietly, write_temp_file
 from ..timeutil import format_timestamp, utc_now
 from .base import DEFAULT_HISTORY_LIMIT, SnapshotInfo, StoredStateBackend, validate_environment_name
 
@@ -83,6 +83,26 @@ class LocalFileBackend(StoredStateBackend):
     def _write_snapshot(self, name: str, data: bytes) -> None:
         self.history_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(self._snapshot_location(name), data)
+
+    def _write_snapshot_then_current(self, name: str, data: bytes) -> None:
+        """Write the bytes once and give them both names: the snapshot is a hard link to the new file.
+
+        The new file is complete and fsynced under a temporary name, linked as the snapshot, and only then
+        renamed over the current state, so a crash leaves the old state or the new one, and the history is
+        never behind. Where hard links are not supported, fall back to writing the bytes twice.
+        """
+        self.history_dir.mkdir(parents=True, exist_ok=True)
+        snapshot = self._snapshot_location(name)
+        temp = write_temp_file(self.state_file, data)
+        try:
+            if not link_atomically(temp, snapshot):
+                atomic_write(snapshot, data)
+            os.replace(temp, self.state_file)
+        except BaseException:
+            remove_quietly(temp)
+            raise
+        fsync_directory(self.history_dir)
+        fsync_directory(self.state_file.parent)
 
     def _delete_snapshot(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -258,24 +258,10 @@ class State:
         return {rtype: counts[rtype] for rtype in RESOURCE_TYPES if rtype in counts}
 
     def content_fingerprint(self) -> str:
-        """Hash of what a save would change: environment, ids, attribute checksums and DSS attribution.
-
-        Sync times (``deployed_at``/``deployed_by``), serial, lineage and ``updated_at`` are left out, so
-        re-saving an unchanged refresh is a no-op.
-        """
-        return sha256_hex(
-            {
-                "environment": self.environment,
-                "resources": {
-                    rid: [
-                        r.metadata.checksum,
-                        r.metadata.dataiku_internal_id,
-                        r.metadata.last_modified_by,
-                        r.metadata.to_dict()["last_modified_at"],
-                    ]
-                    for rid, r in self.resources.items()
-                },
-            }
+        """Hash of what a save would change (see :func:`content_fingerprint_of`)."""
+        return _fingerprint(
+            self.environment,
+            {rid: _fingerprint_entry(resource.metadata.to_dict()) for rid, resource in self.resources.items()},
         )
 
     def _touch(self) -> None:
@@ -321,6 +307,32 @@ class State:
             resources=resources,
             base_serial=serial,
         )
+
+
+def content_fingerprint_of(document: Mapping[str, Any]) -> str:
+    """Hash of a state document's content: environment, ids, attribute checksums and DSS attribution.
+
+    Sync times (``deployed_at``/``deployed_by``), serial, lineage and ``updated_at`` are left out, so
+    re-saving an unchanged refresh is a no-op. Works on the JSON form so a stored state can be fingerprinted
+    without building its resources.
+    """
+    return _fingerprint(
+        document["environment"],
+        {rid: _fingerprint_entry(resource["metadata"]) for rid, resource in document["resources"].items()},
+    )
+
+
+def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
+    return [
+        metadata["checksum"],
+        metadata.get("dataiku_internal_id"),
+        metadata.get("last_modified_by"),
+        metadata.get("last_modified_at"),
+    ]
+
+
+def _fingerprint(environment: Any, entries: Dict[str, List[Any]]) -> str:
+    return sha256_hex({"environment": environment, "resources": entries})
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "an array"}
