@@ -4,11 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv test test-fast lint demo plugin bench browser clean
+.PHONY: help venv system-deps test test-fast lint demo plugin bench clean
 
 help:
 	@echo "make demo    - start the DSS emulator with the sample project and run the drift demo"
 	@echo "make test    - lint + the whole test suite with the coverage gate"
+	@echo "make system-deps - install Debian's chromium for the browser tests (run as root)"
 	@echo "make plugin  - build dist/dss-plugin-dataiku-iac-<version>.zip"
 	@echo "make bench   - run the benchmarks and print their figures"
 
@@ -19,6 +20,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Debian's Chromium for the webapp's browser tests (Playwright drives it; nothing downloads a browser).
+system-deps:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(chromium --version)"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

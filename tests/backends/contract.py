@@ -225,3 +225,16 @@ class BackendContract:
         backend.save(make_state("a"))
         document = json.loads(backend._read_current())
         assert document["version"] == 1 and document["environment"] == "dev"
+
+    def test_reports_are_stored_listed_and_bounded(self, make_backend):
+        backend = make_backend(report_limit=2)
+        with pytest.raises(StateNotFoundError, match="drift check"):
+            backend.load_report()
+        names = [backend.save_report({"summary": {"modified": i}}) for i in range(3)]
+        assert backend.list_reports() == names[1:]
+        assert backend.load_report() == {"summary": {"modified": 2}}
+        assert backend.load_report(names[1]) == {"summary": {"modified": 1}}
+        with pytest.raises(StateNotFoundError):
+            backend.load_report(names[0])
+        with pytest.raises(StateNotFoundError, match="report names"):
+            backend.load_report("../../etc/passwd")

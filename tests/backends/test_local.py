@@ -20,11 +20,11 @@ class TestLocalContract(BackendContract):
     def make_backend(self, tmp_path):
         counter = {"fresh": 0}
 
-        def make(history_limit: int = 20, lock_timeout: float = 5.0, fresh: bool = False, **_: object):
+        def make(history_limit=20, lock_timeout=5.0, report_limit=50, fresh=False):
             if fresh:
                 counter["fresh"] += 1
                 return LocalFileBackend(tmp_path / f"fresh{counter['fresh']}.state.json")
-            return LocalFileBackend(tmp_path / "dev.state.json", history_limit, lock_timeout)
+            return LocalFileBackend(tmp_path / "dev.state.json", history_limit, lock_timeout, report_limit)
 
         return make
 
@@ -125,3 +125,16 @@ def test_unreadable_lock_info_is_reported_not_fatal(tmp_path):
 def test_history_limit_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match="history_limit"):
         LocalFileBackend(tmp_path / "x.json", history_limit=0)
+
+
+def test_corrupt_report_is_reported(tmp_path):
+    from dataiku_iac.exceptions import StateCorruptedError
+
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    name = backend.save_report({"a": 1})
+    (backend.reports_dir / f"{name}.json").write_text("[1]")
+    with pytest.raises(StateCorruptedError, match="JSON object"):
+        backend.load_report()
+    (backend.reports_dir / f"{name}.json").write_text("{")
+    with pytest.raises(StateCorruptedError, match="invalid JSON"):
+        backend.load_report()

@@ -32,11 +32,14 @@ from ..exceptions import (
     StateNotFoundError,
     StateWriteError,
 )
+from ..canonical import parse_json, pretty_json_bytes
 from ..models.state import State
 from ..state_format import StoredSummary, decode_state, decode_state_and_summary, encode_state, summarize_state
 from ..timeutil import format_timestamp, utc_now
 
 DEFAULT_HISTORY_LIMIT = 20
+DEFAULT_REPORT_LIMIT = 50
+_REPORT_NAME = re.compile(r"report-[0-9]{8}T[0-9]{12}Z")
 _SERIAL_SNAPSHOT = re.compile(r"^serial-(\d+)$")
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -118,6 +121,18 @@ class StateBackend(ABC):
         """The saved serials still kept, oldest first."""
         return []
 
+    def save_report(self, report: Dict[str, Any]) -> str:
+        """Store a drift report (JSON object) beside the state; returns its name (names sort by time)."""
+        raise NotImplementedError(f"{type(self).__name__} does not store reports")
+
+    def load_report(self, name: Optional[str] = None) -> Dict[str, Any]:
+        """A stored report by name, or the newest one; :class:`StateNotFoundError` when there is none."""
+        raise NotImplementedError(f"{type(self).__name__} does not store reports")
+
+    def list_reports(self) -> List[str]:
+        """Names of the stored reports, oldest first."""
+        return []
+
     @contextmanager
     def lock(self, operation: str = "operation") -> Iterator[None]:
         """Hold the state's lock for a read-check-write sequence (no-op for backends without locks)."""
@@ -127,10 +142,11 @@ class StateBackend(ABC):
 class StoredStateBackend(StateBackend):
     """The policy of :class:`StateBackend` over storage primitives that subclasses implement."""
 
-    def __init__(self, history_limit: int = DEFAULT_HISTORY_LIMIT) -> None:
-        if history_limit < 1:
-            raise ValueError("history_limit must be at least 1")
+    def __init__(self, history_limit: int = DEFAULT_HISTORY_LIMIT, report_limit: int = DEFAULT_REPORT_LIMIT) -> None:
+        if history_limit < 1 or report_limit < 1:
+            raise ValueError("history_limit and report_limit must be at least 1")
         self.history_limit = history_limit
+        self.report_limit = report_limit
         self._lock_guard = threading.RLock()
         self._lock_depth = 0
         # The bytes this instance last read or wrote, with their summary: a save right after a load does
@@ -175,6 +191,22 @@ class StoredStateBackend(StateBackend):
     @abstractmethod
     def _snapshot_location(self, name: str) -> Any:
         """Where a named snapshot lives (a Path for files, a folder path for managed folders)."""
+
+    @abstractmethod
+    def _write_report(self, name: str, data: bytes) -> None:
+        """Store a named report."""
+
+    @abstractmethod
+    def _read_report(self, name: str) -> Optional[bytes]:
+        """Bytes of a named report, or None."""
+
+    @abstractmethod
+    def _list_report_names(self) -> List[str]:
+        """Names of all stored reports."""
+
+    @abstractmethod
+    def _delete_report(self, name: str) -> None:
+        """Remove a named report (no error when absent)."""
 
     @abstractmethod
     def _acquire_lock(self, operation: str) -> None:
@@ -279,6 +311,38 @@ class StoredStateBackend(StateBackend):
                 location = str(self._snapshot_location(info.name))
                 entries.append(HistoryEntry(int(match.group(1)), info.size, info.modified_at, location))
         return sorted(entries)
+
+    def save_report(self, report: Dict[str, Any]) -> str:
+        """Store a drift report; keeps the newest ``report_limit`` reports. Returns the report's name."""
+        name = f"report-{_stamp()}"
+        self._storage_call(self._write_report, name, pretty_json_bytes(report))
+        for old in self.list_reports()[: -self.report_limit]:
+            self._storage_call(self._delete_report, old)
+        return name
+
+    def load_report(self, name: Optional[str] = None) -> Dict[str, Any]:
+        """A stored report by name, or the newest one."""
+        names = self.list_reports()
+        if name is None:
+            if not names:
+                raise StateNotFoundError(f"No drift report at {self.location} yet: run a drift check first")
+            name = names[-1]
+        if not _REPORT_NAME.fullmatch(name):
+            raise StateNotFoundError(f"No drift report named {name!r}: report names look like report-<time>")
+        data = self._storage_call(self._read_report, name)
+        if data is None:
+            raise StateNotFoundError(f"No drift report named {name!r} at {self.location}")
+        try:
+            report = parse_json(data)
+        except ValueError as exc:
+            raise StateCorruptedError(f"{self.location} report {name}", [f"$: invalid JSON ({exc})"]) from exc
+        if not isinstance(report, dict):
+            raise StateCorruptedError(f"{self.location} report {name}", ["$: expected a JSON object"])
+        return report
+
+    def list_reports(self) -> List[str]:
+        """Names of the stored reports, oldest first."""
+        return sorted(name for name in self._storage_call(self._list_report_names) if _REPORT_NAME.fullmatch(name))
 
     # -- helpers --------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Layout for ``.dataiku/state/dev.state.json``::
     .dataiku/state/dev.state.json.lock       the lock file (an OS lock is taken on it, never on the state)
     .dataiku/state/dev.state.json.lock.info  who holds the lock, for the message a blocked user gets
     .dataiku/state/dev.history/              serial-00000012.json ... (bounded), backup-*, corrupt-*
+    .dataiku/state/dev.reports/              report-<UTC time>.json: drift reports (bounded)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .. import __version__
 from ..exceptions import StateLockedError
 from ..fsutil import atomic_write, fsync_directory, link_atomically, remove_quietly, write_temp_file
 from ..timeutil import format_timestamp, utc_now
-from .base import DEFAULT_HISTORY_LIMIT, SnapshotInfo, StoredStateBackend, validate_environment_name
+from .base import DEFAULT_HISTORY_LIMIT, DEFAULT_REPORT_LIMIT, SnapshotInfo, StoredStateBackend, validate_environment_name
 
 logger = logging.getLogger("dataiku_iac.backends.local")
 
@@ -43,14 +44,16 @@ class LocalFileBackend(StoredStateBackend):
         state_file: Union[str, Path],
         history_limit: int = DEFAULT_HISTORY_LIMIT,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        report_limit: int = DEFAULT_REPORT_LIMIT,
     ) -> None:
-        super().__init__(history_limit)
+        super().__init__(history_limit, report_limit)
         self.state_file = Path(state_file)
         self.location = str(self.state_file)
         self.lock_timeout = lock_timeout
         self.lock_file = self.state_file.with_name(self.state_file.name + ".lock")
         self.lock_info_file = self.state_file.with_name(self.state_file.name + ".lock.info")
         self.history_dir = self.state_file.with_name(_base_name(self.state_file) + ".history")
+        self.reports_dir = self.state_file.with_name(_base_name(self.state_file) + ".reports")
         self._file_lock: Optional[FileLock] = None
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
 
@@ -118,6 +121,24 @@ class LocalFileBackend(StoredStateBackend):
                 modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
                 infos.append(SnapshotInfo(path.name[: -len(".json")], stat.st_size, modified))
         return infos
+
+    # -- reports --------------------------------------------------------------------------------------
+
+    def _write_report(self, name: str, data: bytes) -> None:
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.reports_dir / f"{name}.json", data)
+
+    def _read_report(self, name: str) -> Optional[bytes]:
+        return _read_or_none(self.reports_dir / f"{name}.json")
+
+    def _list_report_names(self) -> List[str]:
+        if not self.reports_dir.is_dir():
+            return []
+        return [path.name[: -len(".json")] for path in self.reports_dir.glob("*.json")]
+
+    def _delete_report(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.reports_dir / f"{name}.json").unlink()
 
     # -- locking --------------------------------------------------------------------------------------
 
