@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional
 
+from ..canonical import parse_json, pretty_json_bytes
 from ..exceptions import (
     ConfigError,
     DataikuIaCError,
@@ -32,7 +33,6 @@ from ..exceptions import (
     StateNotFoundError,
     StateWriteError,
 )
-from ..canonical import parse_json, pretty_json_bytes
 from ..models.state import State
 from ..state_format import StoredSummary, decode_state, decode_state_and_summary, encode_state, summarize_state
 from ..timeutil import format_timestamp, utc_now

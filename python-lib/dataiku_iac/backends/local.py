@@ -28,7 +28,13 @@ from .. import __version__
 from ..exceptions import StateLockedError
 from ..fsutil import atomic_write, fsync_directory, link_atomically, remove_quietly, write_temp_file
 from ..timeutil import format_timestamp, utc_now
-from .base import DEFAULT_HISTORY_LIMIT, DEFAULT_REPORT_LIMIT, SnapshotInfo, StoredStateBackend, validate_environment_name
+from .base import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_REPORT_LIMIT,
+    SnapshotInfo,
+    StoredStateBackend,
+    validate_environment_name,
+)
 
 logger = logging.getLogger("dataiku_iac.backends.local")
 
