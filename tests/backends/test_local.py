@@ -138,3 +138,42 @@ def test_corrupt_report_is_reported(tmp_path):
     (backend.reports_dir / f"{name}.json").write_text("{")
     with pytest.raises(StateCorruptedError, match="invalid JSON"):
         backend.load_report()
+
+
+def test_temp_files_left_by_a_killed_writer_are_swept_on_next_lock(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+    left = [tmp_path / ".dev.state.json.abc123.tmp", backend.history_dir / ".serial-00000002.json.x.tmp"]
+    for path in left:
+        path.write_bytes(b"half a state")
+    other_env = tmp_path / ".prod.state.json.keep.tmp"  # another environment's file: not ours to touch
+    other_env.write_bytes(b"x")
+    with backend.lock("sync"):
+        pass
+    assert [path.exists() for path in left] == [False, False]
+    assert other_env.exists()
+
+
+def test_force_unlock_needs_the_right_id_and_breaks_a_live_lock(tmp_path):
+    from dataiku_iac.exceptions import StateError, StateLockedError
+
+    holder = LocalFileBackend(tmp_path / "dev.state.json")
+    waiter = LocalFileBackend(tmp_path / "dev.state.json", lock_timeout=0.1)
+    with pytest.raises(StateError, match="nothing to unlock"):
+        waiter.force_unlock("any")
+    with holder.lock("stuck apply"):
+        with pytest.raises(StateLockedError) as caught:
+            waiter.save(make_state("b"))
+        lock_id = caught.value.info["id"]
+        with pytest.raises(StateError, match="not wrong-id"):
+            waiter.force_unlock("wrong-id")
+        assert waiter.force_unlock(lock_id)["operation"] == "stuck apply"
+        waiter.save(make_state("b"))  # the broken lock no longer blocks
+    assert waiter.load().resources.keys() == {"dataset.P.b"}
+
+
+def test_force_unlock_of_a_dead_holders_record(tmp_path):
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost", "operation": "save"}))
+    assert backend.force_unlock("dead-1")["who"] == "ghost"
+    assert backend.lock_info() is None

@@ -315,9 +315,10 @@ class StoredStateBackend(StateBackend):
     def save_report(self, report: Dict[str, Any]) -> str:
         """Store a drift report; keeps the newest ``report_limit`` reports. Returns the report's name."""
         name = f"report-{_stamp()}"
-        self._storage_call(self._write_report, name, pretty_json_bytes(report))
-        for old in self.list_reports()[: -self.report_limit]:
-            self._storage_call(self._delete_report, old)
+        with self.lock("save report"):
+            self._storage_call(self._write_report, name, pretty_json_bytes(report))
+            for old in self.list_reports()[: -self.report_limit]:
+                self._storage_call(self._delete_report, old)
         return name
 
     def load_report(self, name: Optional[str] = None) -> Dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Union
 from filelock import FileLock, Timeout
 
 from .. import __version__
-from ..exceptions import StateLockedError
+from ..exceptions import StateError, StateLockedError
 from ..fsutil import atomic_write, fsync_directory, link_atomically, remove_quietly, write_temp_file
 from ..timeutil import format_timestamp, utc_now
 from .base import (
@@ -154,12 +154,37 @@ class LocalFileBackend(StoredStateBackend):
             file_lock.acquire()
         except Timeout:
             raise StateLockedError(self.location, self.lock_info()) from None
-        left_over = self.lock_info()
-        if left_over:
-            # The OS lock was free, so its previous holder is gone (killed): say so, then take over.
-            logger.warning("Previous lock %s on %s was not released cleanly", left_over.get("id"), self.location)
+        try:
+            left_over = self.lock_info()
+            if left_over:
+                # The OS lock was free, so its previous holder is gone (killed): say so, then take over.
+                logger.warning(
+                    "Lock %s on %s (%s) was not released: its holder died; taking over",
+                    left_over.get("id"), self.location, left_over.get("who"),
+                )
+            self._sweep_temp_files()
+            atomic_write(self.lock_info_file, json.dumps(_lock_info(operation, self.location)).encode("utf-8"))
+        except BaseException:
+            file_lock.release()
+            raise
         self._file_lock = file_lock
-        atomic_write(self.lock_info_file, json.dumps(_lock_info(operation, self.location)).encode("utf-8"))
+
+    def _sweep_temp_files(self) -> None:
+        """Remove temp files left by writers killed mid-write.
+
+        Every write of this backend happens under the lock we now hold, so any temp file of ours that
+        exists now belongs to a writer that died: it is garbage, never someone's work in progress.
+        """
+        patterns = [
+            (self.state_file.parent, f".{self.state_file.name}.*.tmp"),
+            (self.lock_info_file.parent, f".{self.lock_info_file.name}.*.tmp"),
+            (self.history_dir, ".*.tmp"),
+            (self.reports_dir, ".*.tmp"),
+        ]
+        for directory, pattern in patterns:
+            if directory.is_dir():
+                for leftover in directory.glob(pattern):
+                    remove_quietly(str(leftover))
 
     def _release_lock(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -167,6 +192,32 @@ class LocalFileBackend(StoredStateBackend):
         if self._file_lock is not None:
             self._file_lock.release()
             self._file_lock = None
+
+    def force_unlock(self, lock_id: str) -> Dict[str, Any]:
+        """Break the lock whose id is ``lock_id`` (``dataiku-iac state unlock``); returns the lock record.
+
+        Refuses when no lock is recorded or the id differs, so a user never breaks a lock they did not see.
+        When the holder is alive (it still holds the OS lock), its lock file is removed: new writers then
+        lock a new file while the old holder finishes, which is why this is only ever done on request.
+        """
+        info = self.lock_info()
+        if not info:
+            raise StateError(f"No lock is recorded on {self.location}: nothing to unlock")
+        if info.get("id") != lock_id:
+            raise StateError(
+                f"The lock on {self.location} has id {info.get('id')} (held by {info.get('who')}), not {lock_id}: "
+                "check the id and try again"
+            )
+        probe = FileLock(str(self.lock_file), timeout=0)
+        try:
+            probe.acquire()
+        except Timeout:
+            logger.warning("Breaking lock %s on %s held by a live process (%s)", lock_id, self.location, info["who"])
+            remove_quietly(str(self.lock_file))
+        else:
+            probe.release()
+        remove_quietly(str(self.lock_info_file))
+        return info
 
     def lock_info(self) -> Optional[Dict[str, Any]]:
         """The lock record of the current (or last, if it died) holder, or None when there is none."""
