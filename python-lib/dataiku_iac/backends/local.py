@@ -212,7 +212,8 @@ class LocalFileBackend(StoredStateBackend):
         try:
             probe.acquire()
         except Timeout:
-            logger.warning("Breaking lock %s on %s held by a live process (%s)", lock_id, self.location, info["who"])
+            holder = info.get("who", "?")
+            logger.warning("Breaking lock %s on %s held by a live process (%s)", lock_id, self.location, holder)
             remove_quietly(str(self.lock_file))
         else:
             probe.release()
