@@ -17,7 +17,14 @@ from dataiku_iac.backends.managed_folder import (
     normalize_prefix,
     unreadable_lock_id,
 )
-from dataiku_iac.exceptions import ConfigError, DSSError, StateLockedError, StateNotFoundError, StateWriteError
+from dataiku_iac.exceptions import (
+    ConfigError,
+    DSSError,
+    StateError,
+    StateLockedError,
+    StateNotFoundError,
+    StateWriteError,
+)
 from dataiku_iac.timeutil import format_timestamp, utc_now
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
 
@@ -209,7 +216,7 @@ def test_lock_record_while_held_and_deleted_on_release(folder):
         assert record["owner"] == "alice@laptop" and record["operation"] == "sync"
         assert set(record) >= {"id", "owner", "operation", "created", "expires"}
         assert record["expires"] > record["created"]
-        assert backend.lock_info() == record
+        assert backend.lock_info() == dict(record, who="alice@laptop")
     assert "/locks/dev.lock" not in files_of(folder)
     assert backend.lock_info() is None
 
@@ -254,10 +261,10 @@ def test_expired_lock_is_reported_not_broken(folder):
 def test_force_unlock_needs_the_right_id(folder):
     planted = _plant_lock(folder, expired=True)
     backend = backend_of(folder)
-    with pytest.raises(ConfigError, match="does not match"):
+    with pytest.raises(StateError, match="does not match"):
         backend.force_unlock("other-id")
-    assert backend.force_unlock("dead-1") == planted
-    with pytest.raises(ConfigError, match="not locked"):
+    assert backend.force_unlock("dead-1") == dict(planted, who="ghost@old-host (pid 1)")
+    with pytest.raises(StateError, match="not locked"):
         backend.force_unlock("dead-1")
     backend.save(make_state("a"))
     assert backend.load().serial == 1

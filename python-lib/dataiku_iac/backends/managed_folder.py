@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 
 from .. import __version__
-from ..exceptions import ConfigError, DataikuIaCError, DSSError, StateLockedError, StateWriteError
+from ..exceptions import ConfigError, DataikuIaCError, DSSError, StateError, StateLockedError, StateWriteError
 from ..timeutil import format_timestamp, from_epoch_millis, parse_timestamp, utc_now
 from .base import (
     DEFAULT_HISTORY_LIMIT,
@@ -188,16 +188,16 @@ class ManagedFolderBackend(StoredStateBackend):
     def _acquire_lock(self, operation: str) -> None:
         deadline = time.monotonic() + self.lock_timeout
         while True:
-            held = self.lock_info()
+            held = self._read_lock()
             if held is None:
                 record = self._new_lock_record(operation)
                 self._write(self.lock_path, _lock_bytes(record))
                 if self.lock_settle:
                     time.sleep(self.lock_settle)
-                if self.lock_info() == record:
+                if self._read_lock() == record:
                     self._held_lock_id = record["id"]
                     return
-                held = self.lock_info()  # someone wrote after us: theirs stands, we back off
+                held = self._read_lock()  # someone wrote after us: theirs stands, we back off
                 if held is None:
                     # Removed between our write and read (a force_unlock): nothing was decided, try again.
                     continue
@@ -211,7 +211,7 @@ class ManagedFolderBackend(StoredStateBackend):
         lock_id, self._held_lock_id = self._held_lock_id, None
         if lock_id is None:
             return
-        held = self.lock_info()
+        held = self._read_lock()
         if held is not None and held.get("id") != lock_id:
             # Someone force-unlocked us and took the lock since: theirs must stay.
             logger.warning("Lock %s on %s was replaced by lock %s; leaving it", lock_id, self.location, held.get("id"))
@@ -219,10 +219,14 @@ class ManagedFolderBackend(StoredStateBackend):
         self._delete(self.lock_path)
 
     def lock_info(self) -> Optional[Dict[str, Any]]:
-        """The stored lock record, or None when the state is not locked.
+        """The stored lock record (with ``who``, as the local backend names the holder), or None when unlocked.
 
         An unreadable record is reported with an id derived from its bytes, so it can be force-unlocked too.
         """
+        record = self._read_lock()
+        return None if record is None else _error_info(record)
+
+    def _read_lock(self) -> Optional[Dict[str, Any]]:
         data = self._read(self.lock_path)
         if data is None:
             return None
@@ -239,11 +243,11 @@ class ManagedFolderBackend(StoredStateBackend):
 
         Only the lock named by its id is removed, so a lock taken in the meantime by someone else stays.
         """
-        held = self.lock_info()
+        held = self._read_lock()
         if held is None:
-            raise ConfigError(f"State at {self.location} is not locked: nothing to unlock")
+            raise StateError(f"State at {self.location} is not locked: nothing to unlock")
         if held.get("id") != lock_id:
-            raise ConfigError(
+            raise StateError(
                 f"Lock id {lock_id!r} does not match the lock on {self.location} (held: {held.get('id')!r}); "
                 "nothing was removed"
             )
@@ -252,7 +256,7 @@ class ManagedFolderBackend(StoredStateBackend):
         self._delete(self.lock_path)
         if self._held_lock_id == lock_id:
             self._held_lock_id = None
-        return held
+        return _error_info(held)
 
     def _new_lock_record(self, operation: str) -> Dict[str, Any]:
         created = utc_now()
