@@ -1,0 +1,255 @@
+"""The fast sync: list first, read only what lists lack, concurrently, and all or nothing.
+
+For each project, round one runs concurrently: the project itself (settings, permissions, variables) and one
+listing per child type. A list item that carries every tracked attribute (checked per item, and the first one
+of each listing checked once against a GET, ``verify_lists``) becomes a resource directly; the others (every
+recipe, for its payload; every scenario, for its triggers and steps) are read in round two by a bounded
+thread pool. Requests therefore number about ``9 + recipes + scenarios + python scenarios`` per project,
+instead of one per object plus the listings.
+
+All or nothing: an object that cannot be read (after the transport's retries and ``read_attempts`` on DSS
+errors) is recorded, the other reads finish, and :class:`SyncError` lists every failure; the caller writes
+nothing. Only DSS saying "does not exist" makes an object absent. A refused API key stops the sync at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..dss.errors import call_with_retries, is_auth_error, is_not_found, to_library_error
+from ..exceptions import ResourceNotFoundError, SyncError
+from ..models.state import Resource, make_resource_id
+from .base import ProjectObjectSync, Raw
+from .dataset import DatasetSync
+from .managed_folder import ManagedFolderSync
+from .project import ProjectSync
+from .recipe import RecipeSync
+from .rules import SyncRules
+from .saved_model import SavedModelSync
+from .scenario import ScenarioSync
+
+logger = logging.getLogger("dataiku_iac.sync")
+
+DEFAULT_WORKERS = 8
+#: Child types in the order they are listed (and reported).
+CHILD_TYPES = ("dataset", "recipe", "scenario", "managed_folder", "saved_model")
+_CHILD_SYNCS = {
+    "dataset": DatasetSync,
+    "recipe": RecipeSync,
+    "scenario": ScenarioSync,
+    "managed_folder": ManagedFolderSync,
+    "saved_model": SavedModelSync,
+}
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class SyncOutcome:
+    """What a sync read: the resources (sorted by id) and the requested projects DSS says do not exist."""
+
+    resources: List[Resource] = field(default_factory=list)
+    missing_projects: List[str] = field(default_factory=list)
+
+
+@dataclass
+class _Listing:
+    """One child type of one project after round one: resources built from the list, names still to read."""
+
+    project_key: str
+    resource_type: str
+    resources: List[Resource]
+    to_read: List[str]
+
+
+class _Fatal(Exception):
+    """Internal: stop the whole sync (refused key, unknown project) with this library error."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SyncEngine:
+    """Concurrent, all-or-nothing reader of DSS projects into resources.
+
+    ``workers`` bounds the concurrent requests (size the client's pool to it, see
+    :func:`dataiku_iac.dss.client.ensure_pool`); ``progress(done, total)`` is called from the calling thread
+    as objects are read; ``read_attempts``/``retry_backoff`` retry transient DSS errors (500s) of a read.
+    """
+
+    def __init__(self, client: Any, *, workers: int = DEFAULT_WORKERS, rules: Optional[SyncRules] = None,
+                 progress: Optional[ProgressCallback] = None, read_attempts: int = 3, retry_backoff: float = 0.5,
+                 verify_lists: bool = True) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.client = client
+        self.workers = workers
+        self.rules = rules if rules is not None else SyncRules()
+        self.progress = progress
+        self.read_attempts = read_attempts
+        self.retry_backoff = retry_backoff
+        self.verify_lists = verify_lists
+        self.project_sync = ProjectSync(client, self.rules)
+        self.child_syncs: Dict[str, ProjectObjectSync] = {
+            rtype: cls(client, self.rules) for rtype, cls in _CHILD_SYNCS.items()
+        }
+
+    # -- public -------------------------------------------------------------------------------------
+
+    def list_project_keys(self) -> List[str]:
+        """Keys of every project the API key can read."""
+        try:
+            return sorted(self._retrying(self.project_sync.list_keys))
+        except Exception as exc:
+            raise to_library_error(exc, "listing projects", self._secrets()) from exc
+
+    def sync(self, project_keys: Sequence[str], include_children: bool = True,
+             missing_ok: bool = False) -> SyncOutcome:
+        """Read the projects (and their objects); see the module docstring.
+
+        Raises :class:`ResourceNotFoundError` for a project DSS does not have (unless ``missing_ok``: it is
+        then listed in ``missing_projects``), :class:`DSSError` for a refused key, :class:`SyncError` when
+        any object could not be read.
+        """
+        keys = list(dict.fromkeys(project_keys))
+        failures: Dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dataiku-iac-sync") as pool:
+            try:
+                projects, listings, missing = self._round_one(pool, keys, include_children, missing_ok, failures)
+                resources = list(projects)
+                for listing in listings:
+                    resources.extend(listing.resources)
+                resources.extend(self._round_two(pool, listings, len(resources), failures))
+            except _Fatal as fatal:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise fatal.error from fatal.error.__cause__  # the library error, chained to DSS's
+        if failures:
+            raise SyncError(failures)
+        return SyncOutcome(sorted(resources, key=lambda r: r.resource_id), sorted(missing))
+
+    # -- rounds -------------------------------------------------------------------------------------
+
+    def _round_one(self, pool: ThreadPoolExecutor, keys: List[str], include_children: bool, missing_ok: bool,
+                   failures: Dict[str, str]) -> Tuple[List[Resource], List[_Listing], List[str]]:
+        """Projects and listings, concurrently."""
+        futures: Dict[Future, Tuple[str, Optional[str]]] = {}
+        for key in keys:
+            futures[pool.submit(self._read_project, key)] = (key, None)
+            for rtype in CHILD_TYPES if include_children else ():
+                futures[pool.submit(self._list_children, key, rtype)] = (key, rtype)
+        projects: List[Resource] = []
+        listings: List[_Listing] = []
+        missing: List[str] = []
+        errors: List[Tuple[str, str, BaseException]] = []
+        for future, (key, rtype) in self._as_completed(futures):
+            error = future.exception()
+            if error is None:
+                result = future.result()
+                (projects if rtype is None else listings).append(result)
+            elif rtype is None and is_not_found(error):
+                if not missing_ok:
+                    raise _Fatal(ResourceNotFoundError(
+                        f"Project {key} does not exist in DSS (or this API key cannot see it): check the project "
+                        "key, which is case-sensitive"))
+                missing.append(key)
+            else:
+                errors.append((key, f"project.{key}" if rtype is None else f"{rtype}s of {key} (listing)", error))
+        # The listings of a project DSS says is gone describe nothing: only the others' errors count.
+        for key, what, error in errors:
+            if key not in missing:
+                self._record(failures, what, error)
+        return projects, [lst for lst in listings if lst.project_key not in missing], missing
+
+    def _round_two(self, pool: ThreadPoolExecutor, listings: List[_Listing], done: int,
+                   failures: Dict[str, str]) -> List[Resource]:
+        """GET every object the listings could not stand for, ``workers`` at a time."""
+        futures: Dict[Future, Tuple[str, Optional[str]]] = {}
+        for listing in listings:
+            sync = self.child_syncs[listing.resource_type]
+            for name in listing.to_read:
+                rid = make_resource_id(listing.resource_type, listing.project_key, name)
+                futures[pool.submit(self._read_object, sync, listing.project_key, name)] = (rid, None)
+        total = done + len(futures)
+        self._report(done, total)
+        resources: List[Resource] = []
+        for future, (rid, _) in self._as_completed(futures):
+            error = future.exception()
+            if error is None:
+                resources.append(future.result())
+            elif is_not_found(error):
+                logger.info("%s was deleted while the sync ran; it is left out", rid)
+            else:
+                self._record(failures, rid, error)
+            done += 1
+            self._report(done, total)
+        return resources
+
+    # -- tasks (run in the pool) ----------------------------------------------------------------------
+
+    def _read_project(self, key: str) -> Resource:
+        raw = self._retrying(lambda: self.project_sync.read(key))
+        return self.project_sync.to_resource(key, raw)
+
+    def _list_children(self, key: str, rtype: str) -> _Listing:
+        sync = self.child_syncs[rtype]
+        items = self._retrying(lambda: sync.list_items(key))
+        complete = [item for item in items if sync.is_complete(item)]
+        if complete and self.verify_lists and not self._list_matches_get(sync, key, complete[0]):
+            logger.info("%s list items of %s differ from their definitions: reading each", rtype, key)
+            complete = []
+        complete_names = {sync.item_name(item) for item in complete}
+        return _Listing(
+            project_key=key,
+            resource_type=rtype,
+            resources=[sync.to_resource(key, item) for item in complete],
+            to_read=[sync.item_name(item) for item in items if sync.item_name(item) not in complete_names],
+        )
+
+    def _list_matches_get(self, sync: ProjectObjectSync, key: str, item: Raw) -> bool:
+        """Check once per listing that a list item builds the same resource as its GET."""
+        try:
+            raw = self._retrying(lambda: sync.read(key, sync.item_name(item)))
+        except Exception as exc:
+            if is_not_found(exc):
+                return True  # deleted meanwhile: nothing to compare, and round two will not ask again
+            raise
+        listed, read = sync.to_resource(key, item), sync.to_resource(key, raw)
+        return listed.metadata.checksum == read.metadata.checksum
+
+    def _read_object(self, sync: ProjectObjectSync, key: str, name: str) -> Resource:
+        raw = self._retrying(lambda: sync.read(key, name))
+        return sync.to_resource(key, raw)
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _retrying(self, function: Callable[[], Any]) -> Any:
+        return call_with_retries(function, attempts=self.read_attempts, backoff=self.retry_backoff)
+
+    def _as_completed(self, futures: Dict[Future, Tuple[str, Optional[str]]]):
+        """Yield (future, label) as futures finish; a refused key stops everything at once."""
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                error = future.exception()
+                if error is not None and is_auth_error(error):
+                    library_error = to_library_error(error, f"reading {futures[future][0]}", self._secrets())
+                    library_error.__cause__ = error
+                    raise _Fatal(library_error)
+                yield future, futures[future]
+
+    def _record(self, failures: Dict[str, str], what: str, error: BaseException) -> None:
+        message = str(to_library_error(error, f"reading {what}", self._secrets()))
+        failures[what] = message
+        logger.warning("could not read %s: %s", what, message)
+
+    def _report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _secrets(self) -> List[Any]:
+        return [getattr(self.client, "api_key", None)]

@@ -1,0 +1,260 @@
+"""What a synced resource keeps of a DSS object: tracked fields, ignore rules, secret redaction, normalisation.
+
+All of it is data in this one module, so a reviewer can read why each field is or is not compared:
+
+- :data:`TRACKED_FIELDS`: per type, the top-level fields a user configures (what the server stamps is left out);
+- :data:`DEFAULT_IGNORE_RULES`: paths inside those fields that change without a configuration edit, one
+  :class:`IgnoreRule` per field with its reason (reference ``dss-rest-api.md`` §4); users add their own;
+- secrets: values under keys that name credentials are replaced by a marker that changes with the value;
+- normalisation: sets DSS returns in its own order (tags, permissions) are sorted.
+
+Path patterns are dotted keys; ``*`` matches any one key (and key globs such as ``$*`` work, via
+``fnmatch``), ``**`` any number of levels; lists are transparent (a pattern applies to every item).
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from ..canonical import canonical_json
+from ..exceptions import ConfigError
+from ..models.state import RESOURCE_TYPES
+
+ANY_TYPE = "*"
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """Leave ``path`` out of the attributes of resources of ``resource_type`` (``*``: every type).
+
+    ``subtypes`` restricts the rule to objects whose DSS ``type`` is one of them (e.g. ``shaker`` recipes).
+    """
+
+    resource_type: str
+    path: str
+    reason: str
+    subtypes: Tuple[str, ...] = ()
+
+    def applies_to(self, resource_type: str, subtype: Optional[str]) -> bool:
+        """True when the rule concerns a resource of this type (and DSS subtype)."""
+        if self.resource_type not in (ANY_TYPE, resource_type):
+            return False
+        return not self.subtypes or subtype in self.subtypes
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON form (for reports and documentation)."""
+        data: Dict[str, Any] = {"resource_type": self.resource_type, "path": self.path, "reason": self.reason}
+        if self.subtypes:
+            data["subtypes"] = list(self.subtypes)
+        return data
+
+
+#: Top-level fields kept per resource type, in display order. Fields absent from a DSS object are left out
+#: (both the list and the GET paths see the same object, so absence never causes drift). ``payload``
+#: (recipes), ``script`` (python scenarios), ``permissions`` and ``variables`` (projects) come from other
+#: endpoints than the definition.
+TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = {
+    "project": ("projectKey", "name", "description", "shortDesc", "tags", "projectStatus", "owner", "checklists",
+                "customFields", "settings", "exposedObjects", "dashboardAuthorizations", "permissions",
+                "variables"),
+    "dataset": ("name", "type", "managed", "params", "formatType", "formatParams", "schema", "partitioning",
+                "flowOptions", "readWriteOptions", "metrics", "metricsChecks", "checks", "tags", "description",
+                "shortDesc", "customFields", "customMeta", "dkuProperties", "featureGroup"),
+    "recipe": ("name", "type", "inputs", "outputs", "params", "payload", "tags", "description", "shortDesc",
+               "neverRecomputeExistingPartitions", "optionalDependencies", "redispatchPartitioning",
+               "maxRunningActivities", "hashPropagationBehavior", "variables", "labels", "customFields",
+               "customMeta", "dkuProperties"),
+    "scenario": ("name", "type", "active", "triggers", "reporters", "params", "script", "delayedTriggersBehavior",
+                 "automationLocal", "runAsUser", "tags", "description", "shortDesc", "customFields"),
+    "managed_folder": ("name", "type", "params", "partitioning", "flowOptions", "metrics", "checks", "tags",
+                       "description", "shortDesc", "customFields"),
+    "saved_model": ("name", "savedModelType", "contentType", "publishPolicy", "rebuildBehavior", "miniTask",
+                    "partitioning", "flowOptions", "conditionalOutputs", "metrics", "metricsChecks", "tags",
+                    "description", "shortDesc", "customFields"),
+}
+
+_SHAKER_UI_STATE = "UI state of the prepare recipe editor, saved with the recipe but not configuration"
+
+#: The built-in ignore rules: what changes in DSS without anyone editing the configuration.
+DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
+    IgnoreRule(ANY_TYPE, "versionTag", "bumped by DSS on every save, including saves that change nothing "
+               "(recorded as last_modified_by/at in the metadata instead)"),
+    IgnoreRule(ANY_TYPE, "creationTag", "stamped by the server at creation; differs between copies of an object"),
+    IgnoreRule("project", "settings.flowDisplaySettings", "cosmetic flow layout choice of the UI"),
+    IgnoreRule("project", "imgPattern", "cosmetic project picture"),
+    IgnoreRule("project", "imgColor", "cosmetic project colour"),
+    IgnoreRule("project", "permissionsVersion", "format marker of the permission model, set by DSS"),
+    IgnoreRule("dataset", "formatParams.probableNumberOfRecords", "an estimate DSS rewrites after builds"),
+    IgnoreRule("dataset", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
+    IgnoreRule("dataset", "metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
+    IgnoreRule("managed_folder", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
+    IgnoreRule("managed_folder", "checks.displayedState", "which checks the UI shows, not what is checked"),
+    IgnoreRule("saved_model", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
+    IgnoreRule("saved_model", "metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
+    IgnoreRule("saved_model", "activeVersion", "changes on every retrain (publishPolicy UNCONDITIONAL)"),
+    IgnoreRule("saved_model", "lastExportedFrom", "identifier of the last export, stamped by DSS"),
+    IgnoreRule("saved_model", "lastTrainIndex", "training counter, stamped by DSS"),
+    IgnoreRule("saved_model", "lastTrainJobId", "id of the last training job, stamped by DSS"),
+    IgnoreRule("scenario", "running", "runtime state (list and light views only)"),
+    IgnoreRule("scenario", "start", "runtime state (list and light views only)"),
+    IgnoreRule("scenario", "nextRun", "runtime state (list and light views only)"),
+    IgnoreRule("recipe", "payload.**.$*", "UI state the web UI persists in visual payloads ($idx, $selected, "
+               "$status with its cached output schema)"),
+    *(IgnoreRule("recipe", f"payload.{key}", _SHAKER_UI_STATE, subtypes=("shaker",)) for key in (
+        "columnWidthsByName", "explorationSampling", "vizSampling", "exploreUIParams", "explorationFilters",
+        "sorting", "coloring", "globalSearchQuery", "analysisColumnData", "columnUseScientificNotationByName",
+        "previewMode")),
+)
+
+#: Words that, as a word of a key (``dbPassword``, ``api_key``, ``sasToken``...), mark its value as a secret.
+SECRET_WORDS: FrozenSet[str] = frozenset({
+    "password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credential",
+    "credentials", "privatekey", "authorization",
+})
+_KEY_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+REDACTION_PREFIX = "<redacted:sha256:"
+
+
+def key_words(key: str) -> List[str]:
+    """The lower-case words of a key: ``dbPassword`` -> ``["db", "password"]``, ``API_KEY`` -> ``["api", "key"]``."""
+    return [word.lower() for word in _KEY_WORDS.findall(key)]
+
+
+def names_secret(key: str, extra_words: FrozenSet[str] = frozenset()) -> bool:
+    """True when a key names a credential: one of its words, or two adjacent words joined, is a secret word."""
+    words = key_words(key)
+    vocabulary = SECRET_WORDS | extra_words
+    joined_pairs = (a + b for a, b in zip(words, words[1:]))
+    compact = key.lower().replace("_", "").replace("-", "")
+    return compact in vocabulary or any(w in vocabulary for w in words) or any(p in vocabulary for p in joined_pairs)
+
+
+def redaction_marker(value: Any) -> str:
+    """``<redacted:sha256:XXXXXXXXXXXX>``: 12 hex digits of the value's SHA-256, so a changed secret shows."""
+    text = value if isinstance(value, str) else canonical_json(value)
+    return f"{REDACTION_PREFIX}{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}>"
+
+
+def _is_redactable(value: Any) -> bool:
+    # Flags and counts under such keys ("useToken": true) hold no secret; empty values neither.
+    return isinstance(value, (str, dict, list)) and len(value) > 0 and not (
+        isinstance(value, str) and value.startswith(REDACTION_PREFIX))
+
+
+def redact_secrets(node: Any, extra_words: FrozenSet[str] = frozenset()) -> Any:
+    """Replace, in place, values under credential-naming keys by their redaction marker; returns ``node``."""
+    if isinstance(node, dict):
+        for key in list(node):
+            value = node[key]
+            if isinstance(key, str) and names_secret(key, extra_words) and _is_redactable(value):
+                node[key] = redaction_marker(value)
+            else:
+                redact_secrets(value, extra_words)
+    elif isinstance(node, list):
+        for item in node:
+            redact_secrets(item, extra_words)
+    return node
+
+
+def _split_path(path: str) -> Tuple[str, ...]:
+    parts = tuple(path.split("."))
+    if not path or any(not part for part in parts):
+        raise ConfigError(f"Invalid ignore path {path!r}: use dotted keys, e.g. params.path or payload.**.$*")
+    return parts
+
+
+def remove_path(node: Any, parts: Sequence[str]) -> None:
+    """Delete, in place, every value matching the pattern ``parts`` (see the module docstring)."""
+    if isinstance(node, list):
+        for item in node:
+            remove_path(item, parts)
+        return
+    if not isinstance(node, dict) or not parts:
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "**":
+        remove_path(node, rest)
+        for value in list(node.values()):
+            remove_path(value, parts)
+        return
+    if any(char in head for char in "*?["):
+        keys = [key for key in node if isinstance(key, str) and fnmatch.fnmatchcase(key, head)]
+    else:
+        keys = [head] if head in node else []
+    for key in keys:
+        if rest:
+            remove_path(node[key], rest)
+        else:
+            del node[key]
+
+
+def _permission_key(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return f"{entry.get('group') or ''}\x00{entry.get('user') or ''}"
+    return canonical_json(entry)
+
+
+def normalise(resource_type: str, attributes: Dict[str, Any]) -> Dict[str, Any]:
+    """Sort what DSS returns in its own order: ``tags`` (a set) and project ``permissions`` (by group/user)."""
+    tags = attributes.get("tags")
+    if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
+        attributes["tags"] = sorted(set(tags))
+    permissions = attributes.get("permissions")
+    if resource_type == "project" and isinstance(permissions, list):
+        attributes["permissions"] = sorted(permissions, key=_permission_key)
+    return attributes
+
+
+RuleLike = Union[IgnoreRule, Mapping[str, Any]]
+
+
+def to_rule(rule: RuleLike) -> IgnoreRule:
+    """An :class:`IgnoreRule` from itself or a mapping ``{"resource_type"|"type", "path", "reason"[, "subtypes"]}``."""
+    if isinstance(rule, IgnoreRule):
+        result = rule
+    elif isinstance(rule, Mapping):
+        resource_type = rule.get("resource_type", rule.get("type"))
+        result = IgnoreRule(str(resource_type), str(rule.get("path") or ""), str(rule.get("reason") or ""),
+                            tuple(rule.get("subtypes") or ()))
+    else:
+        raise ConfigError(f"Invalid ignore rule {rule!r}: expected {{'resource_type', 'path', 'reason'}}")
+    if result.resource_type != ANY_TYPE and result.resource_type not in RESOURCE_TYPES:
+        raise ConfigError(f"Invalid ignore rule for type {result.resource_type!r}: expected one of "
+                          f"{', '.join(RESOURCE_TYPES)} or '*'")
+    if not result.reason.strip():
+        raise ConfigError(f"Ignore rule {result.path!r} for {result.resource_type} needs a reason")
+    _split_path(result.path)
+    return result
+
+
+class SyncRules:
+    """The rules one sync applies: built-in ignore rules plus the user's, and extra secret key words.
+
+    :meth:`attributes` turns a DSS object (definition plus extra parts) into a resource's attributes.
+    """
+
+    def __init__(self, ignore_rules: Iterable[RuleLike] = (), *, include_defaults: bool = True,
+                 secret_words: Iterable[str] = ()) -> None:
+        user_rules = tuple(to_rule(rule) for rule in ignore_rules)
+        self.rules: Tuple[IgnoreRule, ...] = (DEFAULT_IGNORE_RULES if include_defaults else ()) + user_rules
+        self.secret_words = frozenset(word.lower() for word in secret_words)
+        self._compiled = [(rule, _split_path(rule.path)) for rule in self.rules]
+
+    def rules_for(self, resource_type: str, subtype: Optional[str] = None) -> List[IgnoreRule]:
+        """The ignore rules that apply to a resource of this type and DSS subtype."""
+        return [rule for rule in self.rules if rule.applies_to(resource_type, subtype)]
+
+    def attributes(self, resource_type: str, source: Mapping[str, Any]) -> Dict[str, Any]:
+        """Tracked fields of ``source`` (deep-copied), minus ignored paths, normalised, secrets redacted."""
+        attributes = {key: copy.deepcopy(source[key]) for key in TRACKED_FIELDS[resource_type] if key in source}
+        subtype = source.get("type") if isinstance(source.get("type"), str) else None
+        for rule, parts in self._compiled:
+            if rule.applies_to(resource_type, subtype):
+                remove_path(attributes, parts)
+        normalise(resource_type, attributes)
+        return redact_secrets(attributes, self.secret_words)
