@@ -1,0 +1,298 @@
+"""What the command modules share: option groups, the DSS connection, state files, output and progress.
+
+Commands write through :func:`out` and :func:`err`, which look ``sys.stdout``/``sys.stderr`` up at call
+time, so tests capture them and nothing is bound at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..backends.local import DEFAULT_STATE_DIR, LocalFileBackend
+from ..exceptions import ConfigError, StateNotFoundError
+from ..models.state import State
+from ..state_format import decode_state
+
+DEFAULT_ENVIRONMENT = "dev"
+DEFAULT_WORKERS = 8
+DEFAULT_TIMEOUT = 30.0
+FORMATS = ("text", "json", "html")
+
+# The variables DSS's own Python client reads outside DSS.
+URL_VARIABLE = "DKU_DSS_URL"
+KEY_VARIABLE = "DKU_API_KEY"
+
+
+# -- output -------------------------------------------------------------------------------------------------
+
+def out(text: str = "") -> None:
+    """Print a line to standard output."""
+    print(text, file=sys.stdout, flush=True)
+
+
+def err(text: str) -> None:
+    """Print a line to standard error."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def use_color(args: argparse.Namespace) -> bool:
+    """Colour only on a terminal, and never with ``--no-color`` or ``NO_COLOR`` set (no-color.org)."""
+    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        return False
+    return _isatty(sys.stdout)
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write_file(path: str, text: str) -> Path:
+    """Write ``text`` to ``path`` (UTF-8, parents created); a file-system error becomes a :class:`ConfigError`."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write {path}: {exc.strerror or exc}. Choose another --output path.") from exc
+    return target
+
+
+def render_report(report: Mapping[str, Any], fmt: str, color: bool = False, title: Optional[str] = None) -> str:
+    """A drift or diff report in one of :data:`FORMATS`; text and JSON end with a newline."""
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+    if fmt == "html":
+        from ..report.html import render_html
+
+        return render_html(report, title=title)
+    from ..report.text import render_text
+
+    return render_text(report, color=color) + "\n"
+
+
+def emit_report(report: Mapping[str, Any], args: argparse.Namespace, title: Optional[str] = None) -> None:
+    """Print the report in ``args.format``, or write it to ``args.output`` and print where, plus its verdict."""
+    if args.output:
+        path = write_file(args.output, render_report(report, args.format, color=False, title=title))
+        from ..report._common import summary_sentence
+
+        out(summary_sentence(report))
+        out(f"Report ({args.format}) written to {path}")
+        return
+    sys.stdout.write(render_report(report, args.format, color=use_color(args), title=title))
+    sys.stdout.flush()
+
+
+# -- option groups ------------------------------------------------------------------------------------------
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """``--host``, ``--api-key-file``, ``--timeout``, ``--no-verify-tls`` (never the key itself)."""
+    group = parser.add_argument_group("DSS connection (default: $DKU_DSS_URL and $DKU_API_KEY)")
+    group.add_argument("--host", metavar="URL", help=f"DSS base URL (default: ${URL_VARIABLE})")
+    group.add_argument("--api-key-file", metavar="PATH",
+                       help=f"file holding the API key (default: the key in ${KEY_VARIABLE})")
+    group.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"timeout of each DSS request (default: {DEFAULT_TIMEOUT:g})")
+    group.add_argument("--no-verify-tls", action="store_true",
+                       help="do not verify DSS's TLS certificate (self-signed test instances only)")
+
+
+def add_state_options(parser: argparse.ArgumentParser) -> None:
+    """``--env`` and ``--state``: which state file a command reads or writes."""
+    parser.add_argument("--env", default=DEFAULT_ENVIRONMENT, metavar="NAME",
+                        help=f"environment name (default: {DEFAULT_ENVIRONMENT})")
+    parser.add_argument("--state", metavar="PATH",
+                        help=f"state file (default: {DEFAULT_STATE_DIR}/<env>.state.json)")
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """``PROJECT_KEY...``, ``--all``, ``--no-children`` and ``--workers``."""
+    parser.add_argument("project_keys", nargs="*", metavar="PROJECT_KEY", help="projects to read")
+    parser.add_argument("--all", action="store_true", dest="all_projects",
+                        help="every project the API key can read")
+    parser.add_argument("--no-children", action="store_true",
+                        help="only the project objects, not their datasets, recipes, scenarios...")
+    parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, metavar="N",
+                        help=f"concurrent DSS requests (default: {DEFAULT_WORKERS})")
+
+
+def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    """``--format`` and ``--output``."""
+    parser.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of the terminal")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return value
+
+
+def selected_projects(args: argparse.Namespace) -> Optional[List[str]]:
+    """The project keys named on the command line (None: not named), refusing keys together with ``--all``."""
+    if args.all_projects and args.project_keys:
+        raise ConfigError("Name projects or pass --all, not both.")
+    return list(dict.fromkeys(args.project_keys)) or None
+
+
+# -- connection ---------------------------------------------------------------------------------------------
+
+def connection_settings(args: argparse.Namespace, environ: Optional[Mapping[str, str]] = None) -> Tuple[str, str]:
+    """(DSS URL, API key) from the flags, else from ``DKU_DSS_URL``/``DKU_API_KEY``."""
+    environ = os.environ if environ is None else environ
+    host = args.host or environ.get(URL_VARIABLE, "").strip()
+    if not host:
+        raise ConfigError(f"No DSS URL: pass --host URL or set {URL_VARIABLE} (e.g. https://dss.example.com:11200).")
+    if not host.startswith(("http://", "https://")):
+        raise ConfigError(f"DSS URL {host!r} must start with http:// or https://.")
+    key = read_api_key_file(args.api_key_file) if args.api_key_file else environ.get(KEY_VARIABLE, "").strip()
+    if not key:
+        raise ConfigError(f"No API key: set {KEY_VARIABLE} or pass --api-key-file PATH (a file holding the key).")
+    return host.rstrip("/"), key
+
+
+def read_api_key_file(path: str) -> str:
+    """The key held in ``path`` (surrounding whitespace ignored). The key itself never appears in messages."""
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the API key file {path}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"The API key file {path} is not text: it should hold only the key.") from None
+    if not key or any(char.isspace() for char in key):
+        raise ConfigError(f"The API key file {path} should hold only the key, on one line.")
+    return key
+
+
+def connect(args: argparse.Namespace, workers: int = DEFAULT_WORKERS) -> Any:
+    """A hardened ``dataikuapi.DSSClient`` for the command's connection options."""
+    host, key = connection_settings(args)
+    from ..dss.client import make_client
+
+    return make_client(host, key, timeout=args.timeout, pool_size=workers, verify_tls=not args.no_verify_tls)
+
+
+# -- state files --------------------------------------------------------------------------------------------
+
+def state_backend(args: argparse.Namespace) -> LocalFileBackend:
+    """The local backend of ``--state PATH``, else of ``.dataiku/state/<env>.state.json``."""
+    if getattr(args, "state", None):
+        return LocalFileBackend(args.state)
+    return LocalFileBackend.for_environment(args.env)
+
+
+def state_path(args: argparse.Namespace, positional: Optional[str] = None) -> Path:
+    """The state file a read-only command looks at: the positional path, ``--state``, or the env's default."""
+    if positional:
+        return Path(positional)
+    if getattr(args, "state", None):
+        return Path(args.state)
+    from ..backends.base import validate_environment_name
+
+    return DEFAULT_STATE_DIR / f"{validate_environment_name(args.env)}.state.json"
+
+
+def read_state_file(path: Path) -> State:
+    """Load and validate a state file without creating anything (read-only commands)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StateNotFoundError(f"No state file at {path}: check the path, or run 'dataiku-iac sync' first.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    return decode_state(data, str(path))
+
+
+def describe_counts(counts: Dict[str, int]) -> str:
+    """``1 project, 2 datasets, 1 recipe`` from counts by resource type."""
+    return ", ".join(f"{count} {_plural(rtype, count)}" for rtype, count in counts.items()) or "nothing"
+
+
+def _plural(resource_type: str, count: int) -> str:
+    name = resource_type.replace("_", " ")
+    return name if count == 1 else name + "s"
+
+
+# -- progress -----------------------------------------------------------------------------------------------
+
+class ProgressDisplay:
+    """A ``progress(done, total)`` callback showing a rich progress bar on stderr once a sync runs long.
+
+    Only when enabled (stdout is a terminal): piped or redirected output stays clean. The bar appears after
+    ``delay`` seconds, so quick syncs print nothing, and it is removed when done. Thread-safe: the manager
+    may report from its worker threads.
+    """
+
+    def __init__(self, enabled: bool, delay: float = 0.5, label: str = "Reading DSS objects",
+                 console: Any = None) -> None:
+        self.enabled = enabled
+        self.delay = delay
+        self.label = label
+        self._console = console
+        self._lock = threading.Lock()
+        self._started_at = time.monotonic()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Record progress; starts the bar once the delay has passed."""
+        if not self.enabled:
+            return
+        with self._lock:
+            if self._progress is None:
+                if time.monotonic() - self._started_at < self.delay:
+                    return
+                self._start(total)
+            self._progress.update(self._task, completed=done, total=total)
+
+    def _start(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = self._console or Console(stderr=True)
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=console, transient=True)
+        self._progress.start()
+        self._task = self._progress.add_task(self.label, total=total)
+
+    def close(self) -> None:
+        """Remove the bar (if it was shown)."""
+        with self._lock:
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def progress_for(args: argparse.Namespace) -> ProgressDisplay:
+    """The progress display of a long command: on when stdout and stderr are terminals."""
+    return ProgressDisplay(enabled=_isatty(sys.stdout) and _isatty(sys.stderr))

@@ -1,0 +1,59 @@
+"""``dataiku-iac drift PROJECT_KEY... | --all``: compare live DSS with the saved state, read-only.
+
+Exit status 0: DSS matches the baseline; 2: drift detected. Nothing is written, unless ``--save-report``
+asks to keep the report beside the state (or ``--output`` to write it to a file).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .common import (
+    add_connection_options,
+    add_output_options,
+    add_selection_options,
+    add_state_options,
+    connect,
+    emit_report,
+    err,
+    progress_for,
+    selected_projects,
+    state_backend,
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``drift`` command."""
+    parser = subparsers.add_parser(
+        "drift", help="show what changed in DSS since the last sync (read-only)",
+        description="Read the projects from DSS and compare them with the saved state (the baseline), without "
+                    "writing it. Without project keys, checks the projects in the baseline. "
+                    "Exit status 0: no drift, 2: drift detected.",
+    )
+    add_selection_options(parser)
+    add_state_options(parser)
+    add_output_options(parser)
+    parser.add_argument("--save-report", action="store_true",
+                        help="also keep the JSON report beside the state (<env>.reports/)")
+    add_connection_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Detect drift, print (or write) the report; 2 when DSS drifted."""
+    project_keys = selected_projects(args)
+    backend = state_backend(args)
+    client = connect(args, workers=args.workers)
+    from ..manager import StateManager
+
+    with progress_for(args) as progress:
+        manager = StateManager(backend, client, args.env, workers=args.workers, progress=progress)
+        result = manager.detect_drift(project_keys, include_children=not args.no_children,
+                                      all_projects=args.all_projects)
+    report = result.to_report()
+    emit_report(report, args)
+    if args.save_report:
+        name = backend.save_report(report)
+        # stderr: stdout may be the JSON or HTML report itself
+        err(f"Report saved as {name} beside {backend.location}")
+    return 2 if result.has_drift else 0

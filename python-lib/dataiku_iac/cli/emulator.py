@@ -1,0 +1,102 @@
+"""``dataiku-iac emulator``: serve the DSS emulator in the foreground, to try the tool without a DSS.
+
+The admin API key goes to a file (mode 0600), never to the terminal, like every key this tool handles; the
+command prints the lines that point the other commands at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from pathlib import Path
+from typing import Any, List
+
+from ..exceptions import ConfigError
+from .common import URL_VARIABLE, out
+
+DEFAULT_PORT = 11200
+DEFAULT_KEY_FILE = Path(".dataiku") / "emulator" / "api-key"
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``emulator`` command."""
+    parser = subparsers.add_parser(
+        "emulator", help="serve an emulated DSS on 127.0.0.1 (for trying the tool)",
+        description="Serve the DSS emulator (the DSS public API, in memory) on 127.0.0.1 until Ctrl-C. "
+                    "Without --seed it loads the sample project CUSTOMER_ANALYTICS.",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any)")
+    parser.add_argument("--seed", action="append", default=[], metavar="DIR",
+                        help="a DSS project tree, or a folder of them, to load (repeatable)")
+    parser.add_argument("--samples", action="store_true", help="also load the sample project (default without --seed)")
+    parser.add_argument("--api-key-file", default=str(DEFAULT_KEY_FILE), metavar="PATH",
+                        help=f"where to write the admin API key (default: {DEFAULT_KEY_FILE})")
+
+
+def load_emulator_class() -> Any:
+    """``dss_emulator.DSSEmulator``, or a clear error where the emulator is not installed (inside DSS)."""
+    try:
+        from dss_emulator import DSSEmulator
+    except ImportError as exc:
+        raise ConfigError(
+            f"The DSS emulator is not available here ({exc}): it ships with the source checkout, not the plugin. "
+            "Run from the repository after 'make venv'."
+        ) from exc
+    return DSSEmulator
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the emulator, print how to use it, serve until Ctrl-C (which is the normal way to stop: exit 0)."""
+    emulator_class = load_emulator_class()
+    for seed in args.seed:
+        if not Path(seed).is_dir():
+            raise ConfigError(f"Seed {seed} is not a directory: give a DSS project tree or a folder of them.")
+    emulator = emulator_class(args.seed, port=args.port, samples=args.samples or not args.seed)
+    try:
+        emulator.start()
+    except OSError as exc:
+        raise ConfigError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}): "
+                          "pick another --port, or 0 for any free port.") from exc
+    try:
+        key_file = write_key_file(args.api_key_file, emulator.api_key)
+        keys: List[str] = emulator.backend.project_keys()
+        out(f"DSS emulator listening on {emulator.url}")
+        out(f"Projects: {', '.join(keys) or '(none)'}")
+        out(f"Admin API key written to {key_file}")
+        out("")
+        out("In another shell:")
+        out(f"  export {URL_VARIABLE}={emulator.url}")
+        out(f"  export DKU_API_KEY=\"$(cat {key_file})\"")
+        out(f"  dataiku-iac sync {keys[0] if keys else 'PROJECT_KEY'}")
+        out(f"or: dataiku-iac drift --host {emulator.url} --api-key-file {key_file} ...")
+        out("")
+        out("Press Ctrl-C to stop.")
+        try:
+            wait_forever()
+        except KeyboardInterrupt:
+            out("Stopped.")
+    finally:
+        emulator.stop()
+    return 0
+
+
+def write_key_file(path: str, key: str) -> Path:
+    """Write the key readable by the owner only (restricted before the key is written, not after)."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            if hasattr(os, "fchmod"):  # an existing file keeps its mode on open: tighten it first
+                os.fchmod(handle.fileno(), 0o600)
+            handle.write(key + "\n")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the API key file {path}: {exc.strerror or exc}. "
+                          "Choose another --api-key-file.") from exc
+    return target
+
+
+def wait_forever() -> None:
+    """Block until interrupted (tests replace this)."""
+    threading.Event().wait()
