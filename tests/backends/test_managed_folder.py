@@ -360,15 +360,36 @@ def test_unreachable_dss_is_a_dss_error_without_the_key():
 
 def test_server_error_on_write_is_a_write_error(emulator, folder):
     backend = backend_of(folder)
-    emulator.inject_fault("POST", r"/contents/", status=500, count=1)
+    emulator.inject_fault("POST", r"/contents//history/", status=500, count=1)
     with pytest.raises(StateWriteError, match="Cannot write"):
         backend.save(make_state("a"))
     assert not backend.exists()
     backend.save(make_state("a"))  # nothing was left half done: the next save works
 
 
-def test_server_error_on_read_is_a_dss_error(emulator, folder):
-    backend = backend_of(folder)
-    emulator.inject_fault("GET", r"/contents/", status=503, count=1)
+def test_server_error_on_read_is_asked_again_then_reported(emulator, folder):
+    backend = backend_of(folder, retry_backoff=0.01)
+    backend.save(make_state("a"))
+    emulator.inject_fault("GET", r"/contents/", status=500, count=1)
+    assert backend.load().serial == 1  # a transient server error: the read is idempotent, asked again
+    emulator.inject_fault("GET", r"/contents/", status=500, count=3)
     with pytest.raises(DSSError, match="Cannot read"):
+        backend.load()
+
+
+def test_upload_is_never_repeated(emulator, folder):
+    backend = backend_of(folder, retry_backoff=0.01)
+    emulator.clear_request_counts()
+    emulator.inject_fault("POST", r"/contents//history/", status=500, count=1)
+    with pytest.raises(StateWriteError):
+        backend.save(make_state("a"))
+    posts = sum(n for route, n in emulator.request_counts().items() if route.startswith("POST"))
+    assert posts == 2  # the lock record, then the one failed upload of the snapshot: no second attempt
+
+
+def test_unknown_route_is_not_mistaken_for_a_missing_state(emulator, folder):
+    backend = backend_of(folder, retry_backoff=0.01)
+    backend.save(make_state("a"))
+    emulator.inject_fault("GET", r"/contents//states/", status=404, count=3, message="not found")
+    with pytest.raises(DSSError):
         backend.load()

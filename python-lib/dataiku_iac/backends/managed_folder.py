@@ -34,9 +34,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Optional
 
-import requests
-
 from .. import __version__
+from ..dss.errors import call_with_retries, describe, is_auth_error, is_not_found, is_transport_error
 from ..exceptions import ConfigError, DataikuIaCError, DSSError, StateError, StateLockedError, StateWriteError
 from ..timeutil import format_timestamp, from_epoch_millis, parse_timestamp, utc_now
 from .base import (
@@ -56,8 +55,6 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 #: Wait between writing the lock record and reading it back, so a writer racing us is seen.
 DEFAULT_LOCK_SETTLE = 0.2
 _POLL_INTERVAL = 0.5
-_NOT_FOUND_MARKERS = ("NotFoundException", "does not exist", "not found", "No such file")
-_AUTH_MARKERS = ("UnauthorizedException", "Unauthorized", "Forbidden", "not allowed", "permission")
 
 
 class LockExpiredError(StateLockedError):
@@ -89,6 +86,8 @@ class ManagedFolderBackend(StoredStateBackend):
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         lock_settle: float = DEFAULT_LOCK_SETTLE,
         owner: Optional[str] = None,
+        read_attempts: int = 3,
+        retry_backoff: float = 0.2,
     ) -> None:
         super().__init__(history_limit, report_limit)
         if lock_ttl <= 0 or lock_timeout < 0 or lock_settle < 0:
@@ -100,6 +99,8 @@ class ManagedFolderBackend(StoredStateBackend):
         self.lock_timeout = lock_timeout
         self.lock_settle = lock_settle
         self._owner = owner
+        self.read_attempts = max(1, read_attempts)
+        self.retry_backoff = retry_backoff
         self.state_path = self._path(f"states/{environment}.state.json")
         self.history_dir = self._path(f"history/{environment}")
         self.reports_dir = self._path(f"reports/{environment}")
@@ -332,32 +333,37 @@ class ManagedFolderBackend(StoredStateBackend):
         self._call("delete", path, lambda: self.folder.delete_file(path), missing_ok=True)
 
     def _call(self, action: str, path: str, function: Callable[[], Any], missing_ok: bool = False) -> Any:
-        """Run one folder request, turning client errors into readable library errors."""
+        """Run one folder request, turning client errors into readable library errors.
+
+        Reads and deletes are idempotent, so a DSS server error is asked again a few times; an upload is a
+        multipart POST that may have reached DSS, so it is never repeated.
+        """
+        attempts = 1 if action == "write" else self.read_attempts
         try:
-            return function()
+            return call_with_retries(function, attempts=attempts, backoff=self.retry_backoff)
         except DataikuIaCError:
             raise
         except Exception as exc:
-            if missing_ok and _is_not_found(exc) and not _folder_missing(exc):
+            if missing_ok and _is_missing_file(exc):
                 return None
             raise self._library_error(action, path, exc) from exc
 
     def _library_error(self, action: str, path: str, exc: Exception) -> DataikuIaCError:
         where = self.describe(path)
-        text = _redact(_error_text(exc), self.folder)
-        if _is_connection_problem(exc):
-            host = getattr(getattr(self.folder, "client", None), "host", "DSS")
-            return DSSError(f"Cannot {action} {where}: DSS at {host} is unreachable or did not answer ({text})")
+        text = _shorten(describe(exc, _client_secrets(self.folder)))
         if _folder_missing(exc):
             return ConfigError(
                 f"Managed folder {self.folder_ref} does not exist (or this user cannot see it): "
                 "choose an existing folder of the project"
             )
+        if is_transport_error(exc):
+            host = getattr(getattr(self.folder, "client", None), "host", "DSS")
+            return DSSError(f"Cannot {action} {where}: DSS at {host} is unreachable or did not answer ({text})")
         if action in ("write", "delete"):
-            if any(marker in text for marker in _AUTH_MARKERS):
+            if is_auth_error(exc):
                 return StateWriteError(f"Cannot {action} {where}: the folder is not writable by this user ({text})")
             return StateWriteError(f"Cannot {action} {where}: {text}")
-        if any(marker in text for marker in _AUTH_MARKERS):
+        if is_auth_error(exc):
             return DSSError(f"Cannot {action} {where}: access refused by DSS ({text})")
         return DSSError(f"Cannot {action} {where}: {text}")
 
@@ -403,29 +409,25 @@ def _error_info(record: Dict[str, Any]) -> Dict[str, Any]:
     return dict(record, who=record.get("owner", record.get("who", "?")))
 
 
-def _error_text(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def _shorten(text: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _is_not_found(exc: Exception) -> bool:
-    return any(marker in str(exc) for marker in _NOT_FOUND_MARKERS)
+def _is_missing_file(exc: Exception) -> bool:
+    """DSS said the file does not exist (not: the folder is missing, a route is unknown, a server failed)."""
+    if _folder_missing(exc):
+        return False
+    return is_not_found(exc) or bool(re.match(r"^\s*[\w.$]*(FileNotFound|NoSuchFile)Exception\b", str(exc)))
 
 
 def _folder_missing(exc: Exception) -> bool:
     text = str(exc)
-    return "managed folder does not exist" in text or "project does not exist" in text
+    return is_not_found(exc) and ("managed folder does not exist" in text or "project does not exist" in text)
 
 
-def _is_connection_problem(exc: Exception) -> bool:
-    return isinstance(exc, (requests.ConnectionError, requests.Timeout))
-
-
-def _redact(text: str, folder: Any) -> str:
-    """Remove the client's API key from a message, should a URL or an error echo it."""
-    session = getattr(getattr(folder, "client", None), "_session", None)
-    auth = getattr(session, "auth", None)
-    for secret in (getattr(auth, "username", None), getattr(auth, "password", None)):
-        if isinstance(secret, str) and len(secret) >= 8:
-            text = text.replace(secret, "***")
-    return re.sub(r"(api[_-]?key=)[^&\s]+", r"\1***", text, flags=re.IGNORECASE)
+def _client_secrets(folder: Any) -> tuple:
+    """The credentials of the folder's client, masked in every message."""
+    client = getattr(folder, "client", None)
+    auth = getattr(getattr(client, "_session", None), "auth", None)
+    return (getattr(client, "api_key", None), getattr(client, "internal_ticket", None),
+            getattr(auth, "username", None), getattr(auth, "password", None))
