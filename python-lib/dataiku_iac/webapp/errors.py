@@ -1,0 +1,104 @@
+"""HTTP statuses for library errors, and the JSON error envelope ``{"error": {"status", "message"}}``."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+from ..exceptions import (
+    ConfigError,
+    DataikuIaCError,
+    DSSError,
+    InvalidResourceIdError,
+    ResourceNotFoundError,
+    StateConflictError,
+    StateFormatError,
+    StateLockedError,
+    StateNotFoundError,
+    SyncError,
+)
+
+#: What the browser sees for an unexpected error; the traceback goes to the backend log only.
+INTERNAL_ERROR_MESSAGE = "Internal error in the drift viewer backend; the details are in the backend log."
+
+
+class WebappError(DataikuIaCError):
+    """An error a route raises on purpose, with the HTTP status it answers."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        if status:
+            self.status = status
+
+
+class BadRequestError(WebappError):
+    """A query parameter or body is missing or malformed."""
+
+    status = 400
+
+
+class NotAuthenticatedError(WebappError):
+    """The host could not tell who the browser user is."""
+
+    status = 401
+
+
+class ForbiddenError(WebappError):
+    """The viewer may not do this (e.g. accept the live state without write access to the project)."""
+
+    status = 403
+
+
+class NotFoundError(WebappError):
+    """The thing asked for does not exist (a job, a resource in a report)."""
+
+    status = 404
+
+
+class ConflictError(WebappError):
+    """The request conflicts with the current state (stored serial moved on, another job is running)."""
+
+    status = 409
+
+
+class UnavailableError(WebappError):
+    """The host cannot do this at all (e.g. a live check without a DSS connection)."""
+
+    status = 503
+
+
+# Checked in order: the first class an error is an instance of gives its status.
+_STATUSES: Tuple[Tuple[type, int], ...] = (
+    (WebappError, 0),
+    (ConfigError, 400),
+    (InvalidResourceIdError, 400),
+    (StateFormatError, 400),
+    (StateNotFoundError, 404),
+    (ResourceNotFoundError, 404),
+    (StateLockedError, 409),
+    (StateConflictError, 409),
+    (DSSError, 502),
+    (SyncError, 502),
+)
+
+
+def status_for(error: BaseException) -> int:
+    """The HTTP status a library error answers (500 for anything unexpected)."""
+    for error_class, status in _STATUSES:
+        if isinstance(error, error_class):
+            return status or getattr(error, "status", 500)
+    return 500
+
+
+def error_body(status: int, message: str) -> Dict[str, Any]:
+    """The JSON error envelope."""
+    return {"error": {"status": status, "message": message}}
+
+
+def describe(error: BaseException) -> Tuple[Dict[str, Any], int]:
+    """Envelope and status for an error: a library error's own message, a fixed text for anything else."""
+    status = status_for(error)
+    if not isinstance(error, DataikuIaCError):
+        return error_body(status, INTERNAL_ERROR_MESSAGE), status
+    return error_body(status, str(error) or type(error).__name__), status

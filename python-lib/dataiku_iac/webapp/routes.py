@@ -1,0 +1,347 @@
+"""The drift viewer's JSON routes, registered on any Flask app (DSS's injected one, ``serve``'s, a test's).
+
+Routes (every one takes ``env``, default: the context's environment)::
+
+    GET  /api/environments                         environments with a state
+    GET  /api/viewer                               who the browser user is, and whether they may write
+    GET  /api/state?env=                           current state: serial, lineage, updated_at, counts by type
+    GET  /api/history?env=                         saved serials, oldest first
+    GET  /api/reports?env=                         stored drift report names, oldest first
+    GET  /api/report?env=&name=                    a drift report's index (the newest without name)
+    GET  /api/report/change?env=&name=&address=    one resource's changes in that report
+    GET  /api/compare?env=&from=&to=               index of the diff between two saved serials
+    GET  /api/compare/change?env=&from=&to=&address=
+    GET  /api/resource?env=&address=&serial=       one resource's attributes (current state or a serial)
+    POST /api/check?env=                           start a live drift check (202, a job)
+    POST /api/accept?env=  {"expected_serial": N}  accept the live state as the baseline (202, a job)
+    GET  /api/jobs/<id>?wait=                      a job's progress and outcome
+
+Errors answer ``{"error": {"status", "message"}}`` with the status; a traceback never leaves the backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..diff import DiffEngine
+from ..exceptions import DataikuIaCError, StateNotFoundError
+from ..models.state import parse_resource_id
+from ..report.json_report import diffs_to_json
+from ..timeutil import format_timestamp, utc_now
+from .context import ContextProvider, WebappContext
+from .errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotAuthenticatedError,
+    UnavailableError,
+    describe,
+    error_body,
+)
+from .jobs import JobRunner
+from .reports import ReportCache, compare_report, stored_report
+from .views import find_change, report_index, resource_view, state_summary
+
+logger = logging.getLogger("dataiku_iac.webapp")
+
+API_PREFIX = "/api"
+_SERIAL = re.compile(r"[0-9]{1,9}")
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+_MAX_ADDRESS = 1000
+_MAX_WAIT = 10.0
+
+
+def register_routes(app: Flask, context_provider: ContextProvider) -> None:
+    """Add the drift viewer's routes and JSON error handlers to ``app``.
+
+    ``context_provider`` is a :class:`WebappContext` or a callable returning one (called per request, so
+    the DSS glue can build it lazily and a setup error reaches the page as a readable message).
+    """
+    routes = _Routes(context_provider)
+    for rule, endpoint, methods in (
+        ("/environments", routes.environments, ["GET"]),
+        ("/viewer", routes.viewer, ["GET"]),
+        ("/state", routes.state, ["GET"]),
+        ("/history", routes.history, ["GET"]),
+        ("/reports", routes.reports, ["GET"]),
+        ("/report", routes.report, ["GET"]),
+        ("/report/change", routes.report_change, ["GET"]),
+        ("/compare", routes.compare, ["GET"]),
+        ("/compare/change", routes.compare_change, ["GET"]),
+        ("/resource", routes.resource, ["GET"]),
+        ("/check", routes.check, ["POST"]),
+        ("/accept", routes.accept, ["POST"]),
+        ("/jobs/<job_id>", routes.job, ["GET"]),
+    ):
+        app.add_url_rule(API_PREFIX + rule, f"dataiku_iac_{endpoint.__name__}", endpoint, methods=methods)
+    app.register_error_handler(DataikuIaCError, _library_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    """A JSON response, never cached (orjson: reports with thousands of rows serialise in milliseconds)."""
+    try:
+        body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # a value orjson refuses (e.g. an integer beyond 64 bits): the stdlib's encoder is lax
+        import json
+
+        body = json.dumps(data, default=str).encode("utf-8")
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"  # always the stored state as it is now
+    return response
+
+
+class _Routes:
+    """The route functions, sharing the context provider, the report cache and the job runner."""
+
+    def __init__(self, context_provider: ContextProvider) -> None:
+        self._provider = context_provider
+        self.cache = ReportCache()
+        self.jobs = JobRunner()
+
+    @property
+    def ctx(self) -> WebappContext:
+        provider = self._provider
+        return provider if isinstance(provider, WebappContext) else provider()
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def environments(self) -> Response:
+        ctx = self.ctx
+        return json_response(
+            {"environments": ctx.environments(), "default": ctx.default_environment, "title": ctx.title,
+             "live_checks": ctx.make_manager is not None}
+        )
+
+    def viewer(self) -> Response:
+        return json_response(self.ctx.identify(request.headers).to_dict())
+
+    def state(self) -> Response:
+        env, backend = self._backend()
+        summary = state_summary(backend.load())
+        summary["environment"] = env
+        return json_response(summary)
+
+    def history(self) -> Response:
+        env, backend = self._backend()
+        entries = [{"serial": e.serial, "size": e.size, "saved_at": e.to_dict()["saved_at"]}
+                   for e in backend.history()]
+        return json_response({"environment": env, "history": entries})
+
+    def reports(self) -> Response:
+        env, backend = self._backend()
+        return json_response({"environment": env, "reports": backend.list_reports()})
+
+    def report(self) -> Response:
+        env, backend = self._backend()
+        name, report = stored_report(self.cache, env, backend, _optional_arg("name"))
+        source = {"kind": "report", "environment": env, "name": name}
+        return json_response(report_index(report, source, f"drift report {name}"))
+
+    def report_change(self) -> Response:
+        env, backend = self._backend()
+        address = _address()
+        name, report = stored_report(self.cache, env, backend, _optional_arg("name"))
+        return json_response(find_change(report, address, f"drift report {name}"))
+
+    def compare(self) -> Response:
+        env, backend = self._backend()
+        old, new = _serial_arg("from"), _serial_arg("to")
+        report = compare_report(self.cache, env, backend, old, new)
+        source = {"kind": "compare", "environment": env, "from": old, "to": new}
+        return json_response(report_index(report, source, f"the diff of serials {old} and {new}"))
+
+    def compare_change(self) -> Response:
+        env, backend = self._backend()
+        address = _address()
+        old, new = _serial_arg("from"), _serial_arg("to")
+        report = compare_report(self.cache, env, backend, old, new)
+        return json_response(find_change(report, address, f"the diff of serials {old} and {new}"))
+
+    def resource(self) -> Response:
+        _, backend = self._backend()
+        address = _address()
+        serial = _serial_arg("serial", required=False)
+        return json_response(resource_view(backend.load(serial), address))
+
+    def job(self, job_id: str) -> Response:
+        if not _JOB_ID.fullmatch(job_id):
+            raise BadRequestError("Malformed job id")
+        wait = _optional_arg("wait")
+        try:
+            seconds = min(max(float(wait), 0.0), _MAX_WAIT) if wait else 0.0
+        except ValueError:
+            raise BadRequestError("wait must be a number of seconds") from None
+        return json_response(self.jobs.get(job_id, seconds).to_dict())
+
+    # -- actions ------------------------------------------------------------------------------------
+
+    def check(self) -> Response:
+        """Start a live drift check: sync now, diff against the saved state, store the report."""
+        ctx = self.ctx
+        _check_post(ctx)
+        env, backend = self._backend()
+        make_manager = _live(ctx)
+        if not backend.exists():  # fail now, not in the job: there is nothing to compare with
+            raise StateNotFoundError(
+                f"No baseline state for environment {env!r} yet: run a sync first (the sync-state macro, or "
+                "'dataiku-iac sync'), then check for drift"
+            )
+        viewer = ctx.identify(request.headers)
+
+        def work(progress: Any) -> Dict[str, Any]:
+            manager = make_manager(env, backend, progress)
+            result = manager.detect_drift(project_keys=ctx.project_keys)
+            report = result.to_report()
+            name = backend.save_report(report)
+            self.cache.put(("report", env, name), report)
+            return {"report": name, "has_drift": bool(result.has_drift), "summary": dict(result.summary)}
+
+        job = self.jobs.start("check", env, work, requested_by=viewer.login)
+        return json_response(job.to_dict(), 202)
+
+    def accept(self) -> Response:
+        """Accept the live state as the new baseline (sync and save); needs write access to the project."""
+        ctx = self.ctx
+        body = _check_post(ctx)
+        env, backend = self._backend()
+        make_manager = _live(ctx)
+        viewer = ctx.identify(request.headers)
+        if not viewer.login:
+            raise NotAuthenticatedError(
+                f"Could not tell who you are, so the baseline was not changed{_because(viewer.reason)}"
+            )
+        if not viewer.may_write:
+            raise ForbiddenError(
+                f"{viewer.login} may not accept the live state as the baseline: that needs write access to the "
+                f"project{_because(viewer.reason)}"
+            )
+        expected = body.get("expected_serial")
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            raise BadRequestError("expected_serial must be an integer")
+        current = backend.load()
+        if expected is not None and current.serial != expected:
+            raise ConflictError(
+                f"The baseline of {env!r} is now serial {current.serial}, not {expected}: someone saved it "
+                "meanwhile. Reload the page, review the drift again, then accept."
+            )
+
+        def work(progress: Any) -> Dict[str, Any]:
+            manager = make_manager(env, backend, progress)
+            result = manager.refresh(project_keys=ctx.project_keys)
+            state = result.state
+            # Right after the save the live state is the baseline: store the (empty) drift report of that
+            # moment, so the page shows "no drift" against the new serial rather than the old report.
+            accepted = sum(1 for d in result.diffs if d.change_type.value != "unchanged")
+            context = {
+                "environment": env,
+                "baseline_serial": state.serial,
+                "baseline_lineage": state.lineage,
+                "baseline_updated_at": format_timestamp(state.updated_at),
+                "checked_at": format_timestamp(utc_now()),
+                "project_keys": state_summary(state)["project_keys"],
+                "has_drift": False,
+                "accepted_by": viewer.login,
+                "accepted_changes": accepted,
+            }
+            report = diffs_to_json(DiffEngine().diff(state, state), context=context)
+            name = backend.save_report(report)
+            self.cache.put(("report", env, name), report)
+            logger.info("%s accepted the live state of %r as serial %s (%d changes)", viewer.login, env,
+                        state.serial, accepted)
+            return {"serial": state.serial, "saved": bool(result.saved), "report": name,
+                    "accepted_changes": accepted}
+
+        job = self.jobs.start("accept", env, work, requested_by=viewer.login)
+        return json_response(job.to_dict(), 202)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _backend(self) -> Any:
+        ctx = self.ctx
+        env = _optional_arg("env") or ctx.default_environment
+        return env, ctx.backend(env)
+
+
+def _optional_arg(name: str) -> Optional[str]:
+    value = request.args.get(name)
+    return value if value else None
+
+
+def _serial_arg(name: str, required: bool = True) -> Optional[int]:
+    value = _optional_arg(name)
+    if value is None:
+        if required:
+            raise BadRequestError(f"Missing parameter {name!r}: a serial number")
+        return None
+    if not _SERIAL.fullmatch(value):
+        raise BadRequestError(f"Parameter {name!r} must be a serial number, not {value[:40]!r}")
+    return int(value)
+
+
+def _address() -> str:
+    address = _optional_arg("address")
+    if address is None:
+        raise BadRequestError("Missing parameter 'address': a resource id such as dataset.PROJECT.name")
+    if len(address) > _MAX_ADDRESS:
+        raise BadRequestError("Parameter 'address' is too long")
+    parse_resource_id(address)  # InvalidResourceIdError (400) says what a valid id looks like
+    return address
+
+
+def _live(ctx: WebappContext) -> Any:
+    if ctx.make_manager is None:
+        raise UnavailableError(
+            "Live checks need a DSS connection, and this viewer has none: start 'dataiku-iac serve' with "
+            "DKU_DSS_URL and DKU_API_KEY set"
+        )
+    return ctx.make_manager
+
+
+def _check_post(ctx: WebappContext) -> Dict[str, Any]:
+    """A mutating request must be JSON (a plain cross-site form cannot send that) and, outside DSS, come
+    from this page's own origin. Returns the JSON body (an object)."""
+    if not request.is_json:
+        raise BadRequestError("Send this request as JSON (Content-Type: application/json)", status=415)
+    if ctx.check_origin:
+        origin = request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != request.host:
+            raise ForbiddenError("Cross-site request refused")
+    body = request.get_json(silent=True)
+    if body is None:
+        if request.get_data():
+            raise BadRequestError("The request body is not valid JSON")
+        body = {}
+    if not isinstance(body, dict):
+        raise BadRequestError("The request body must be a JSON object")
+    return body
+
+
+def _because(reason: str) -> str:
+    return f" ({reason})" if reason else ""
+
+
+def _library_error(error: DataikuIaCError) -> Response:
+    body, status = describe(error)
+    if status >= 500:
+        logger.warning("Request %s %s failed: %s", request.method, request.path, error)
+    return json_response(body, status)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    return json_response(error_body(status, error.description or error.name), status)
+
+
+def _unexpected_error(error: Exception) -> Response:
+    logger.exception("Unexpected error in %s %s", request.method, request.path)
+    body, status = describe(error)
+    return json_response(body, status)

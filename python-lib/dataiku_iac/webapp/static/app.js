@@ -1,0 +1,778 @@
+/* dataiku-iac drift viewer (plain JS, no build step, no external resources).
+ *
+ * Canonical copy: python-lib/dataiku_iac/webapp/static/app.js; webapps/drift-viewer/app.js is the identical DSS
+ * copy. Backend calls go through getWebAppBackendUrl(path), which DSS defines (and `dataiku-iac serve` shims).
+ *
+ * Safety rule: every string that comes from DSS or the state (names, descriptions, code, users) is written with
+ * textContent or as a text node, never through innerHTML; `h()` below is the only way this file builds markup.
+ */
+(function () {
+  "use strict";
+
+  var PAGE_SIZE = 100;
+  var SEARCH_DELAY_MS = 150;
+  var CHANGE_KINDS = ["added", "removed", "modified"];
+  var SYMBOLS = {added: "+", removed: "\u2212", modified: "~"};
+
+  // -- DOM helpers ---------------------------------------------------------------------------------------
+
+  function h(tag, props, children) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (key) {
+        var value = props[key];
+        if (value === undefined || value === null || value === false) {
+          return;
+        }
+        if (key === "text") {
+          node.textContent = String(value);
+        } else if (key === "className") {
+          node.className = value;
+        } else if (key === "dataset") {
+          Object.keys(value).forEach(function (name) { node.dataset[name] = String(value[name]); });
+        } else if (key === "onClick") {
+          node.addEventListener("click", value);
+        } else if (/^on/i.test(key)) {
+          throw new Error("h(): event handler attributes are not allowed (" + key + ")");
+        } else {
+          node.setAttribute(key, String(value));
+        }
+      });
+    }
+    appendAll(node, children);
+    return node;
+  }
+
+  function appendAll(node, children) {
+    if (children === undefined || children === null) {
+      return node;
+    }
+    (Array.isArray(children) ? children : [children]).forEach(function (child) {
+      if (child === undefined || child === null || child === false) {
+        return;
+      }
+      node.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
+    });
+    return node;
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function clear(node) {
+    while (node.firstChild) {
+      node.removeChild(node.firstChild);
+    }
+    return node;
+  }
+
+  function setText(id, text) {
+    byId(id).textContent = text === undefined || text === null || text === "" ? "\u2013" : String(text);
+  }
+
+  function plural(count, word) {
+    return count + " " + word + (count === 1 ? "" : "s");
+  }
+
+  // -- formatting ----------------------------------------------------------------------------------------
+
+  function formatTime(iso) {
+    if (!iso) {
+      return "\u2013";
+    }
+    var match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(String(iso));
+    var text = match ? match[1] + " " + match[2] + " UTC" : String(iso);
+    var ago = relativeTime(iso);
+    return ago ? text + " (" + ago + ")" : text;
+  }
+
+  function relativeTime(iso) {
+    var moment = Date.parse(iso);
+    if (isNaN(moment)) {
+      return "";
+    }
+    var seconds = (Date.now() - moment) / 1000;
+    if (seconds < -60) {
+      return "";
+    }
+    if (seconds < 60) {
+      return "just now";
+    }
+    if (seconds < 3600) {
+      return Math.floor(seconds / 60) + " min ago";
+    }
+    if (seconds < 172800) {
+      return Math.floor(seconds / 3600) + " h ago";
+    }
+    return Math.floor(seconds / 86400) + " days ago";
+  }
+
+  function reportTime(name) {
+    // report-20250115T103000123456Z -> 2025-01-15T10:30:00Z
+    var match = /^report-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})/.exec(String(name));
+    return match ? match[1] + "-" + match[2] + "-" + match[3] + "T" + match[4] + ":" + match[5] + ":" +
+      match[6] + "Z" : null;
+  }
+
+  function formatValue(value) {
+    if (value === undefined) {
+      return "(absent)";
+    }
+    try {
+      return JSON.stringify(value, null, 2);
+    } catch (error) {
+      return String(value);
+    }
+  }
+
+  function formatSize(bytes) {
+    if (typeof bytes !== "number") {
+      return "\u2013";
+    }
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    if (bytes < 1048576) {
+      return (bytes / 1024).toFixed(1) + " KB";
+    }
+    return (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  function displayName(row) {
+    if (row.name !== undefined && row.name !== null) {
+      return row.project_key + "." + row.name;
+    }
+    return String(row.project_key || row.address);
+  }
+
+  function attribution(record) {
+    if (!record.last_modified_by && !record.last_modified_at) {
+      return "";
+    }
+    return "changed by " + (record.last_modified_by || "unknown") + " at " + formatTime(record.last_modified_at);
+  }
+
+  // -- backend -------------------------------------------------------------------------------------------
+
+  function backendUrl(path, params) {
+    var base = typeof window.getWebAppBackendUrl === "function" ? window.getWebAppBackendUrl(path) : path;
+    var query = new URLSearchParams();
+    Object.keys(params || {}).forEach(function (key) {
+      var value = params[key];
+      if (value !== undefined && value !== null && value !== "") {
+        query.append(key, String(value));
+      }
+    });
+    var text = query.toString();
+    return text ? base + (base.indexOf("?") >= 0 ? "&" : "?") + text : base;
+  }
+
+  function api(path, params, body) {
+    var options = {headers: {"Accept": "application/json"}, credentials: "same-origin"};
+    if (body !== undefined) {
+      options.method = "POST";
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(backendUrl(path, params), options).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try {
+          data = text ? JSON.parse(text) : null;
+        } catch (ignored) {
+          data = null;
+        }
+        if (!response.ok) {
+          var message = data && data.error && data.error.message ? data.error.message :
+            "The drift viewer backend answered HTTP " + response.status;
+          var error = new Error(message);
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  // -- a list of changed resources (a drift report, or the diff of two serials) ---------------------------
+
+  function DiffView(container, options) {
+    this.container = container;
+    this.options = options;
+    this.index = null;
+    this.rows = [];
+    this.filtered = [];
+    this.page = 0;
+    this.details = {};
+    this.searchTimer = null;
+    this.build();
+  }
+
+  DiffView.prototype.build = function () {
+    var view = this;
+    this.messageNode = h("p", {className: "iac-empty", hidden: "hidden"});
+    this.summaryNode = h("div", {className: "iac-summary"});
+    this.typesNode = h("table", {className: "iac-table iac-types"});
+    this.typeSelect = h("select", {"aria-label": "Filter by type", className: "iac-filter-type"});
+    this.changeSelect = h("select", {"aria-label": "Filter by change", className: "iac-filter-change"}, [
+      h("option", {value: "", text: "All changes"}),
+      h("option", {value: "added", text: "Added"}),
+      h("option", {value: "removed", text: "Removed"}),
+      h("option", {value: "modified", text: "Modified"})
+    ]);
+    this.searchInput = h("input", {
+      type: "search", className: "iac-search", "aria-label": "Search",
+      placeholder: "Search ids, names, changed paths, users"
+    });
+    this.countNode = h("span", {className: "iac-count", "aria-live": "polite"});
+    this.listNode = h("div", {className: "iac-rows"});
+    this.pagerNode = h("div", {className: "iac-pager"});
+    this.bodyNode = h("div", {className: "iac-diff-body", hidden: "hidden"}, [
+      this.summaryNode,
+      this.typesNode,
+      h("div", {className: "iac-filters"}, [
+        h("label", null, ["Type ", this.typeSelect]),
+        h("label", null, ["Change ", this.changeSelect]),
+        this.searchInput,
+        this.countNode
+      ]),
+      this.listNode,
+      this.pagerNode
+    ]);
+    appendAll(clear(this.container), [this.messageNode, this.bodyNode]);
+    this.typeSelect.addEventListener("change", function () { view.applyFilters(); });
+    this.changeSelect.addEventListener("change", function () { view.applyFilters(); });
+    this.searchInput.addEventListener("input", function () {
+      clearTimeout(view.searchTimer);
+      view.searchTimer = setTimeout(function () { view.applyFilters(); }, SEARCH_DELAY_MS);
+    });
+  };
+
+  DiffView.prototype.showMessage = function (text) {
+    this.index = null;
+    this.rows = [];
+    this.messageNode.textContent = text;
+    this.messageNode.hidden = false;
+    this.bodyNode.hidden = true;
+  };
+
+  DiffView.prototype.show = function (index) {
+    this.index = index;
+    this.details = {};
+    this.rows = (index.rows || []).map(function (row) {
+      var haystack = [row.address, row.name, row.last_modified_by].concat(row.paths || []).join("\n");
+      return {row: row, haystack: haystack.toLowerCase()};
+    });
+    this.messageNode.hidden = true;
+    this.bodyNode.hidden = false;
+    this.renderSummary();
+    this.renderTypes();
+    this.applyFilters();
+  };
+
+  DiffView.prototype.renderSummary = function () {
+    var summary = this.index.summary || {};
+    var parts = CHANGE_KINDS.concat(["unchanged"]).map(function (kind) {
+      return h("span", {className: "iac-count-" + kind, dataset: {count: kind}}, [
+        h("strong", {className: "iac-count-value", text: summary[kind] || 0}), " " + kind
+      ]);
+    });
+    var changed = CHANGE_KINDS.reduce(function (total, kind) { return total + (summary[kind] || 0); }, 0);
+    appendAll(clear(this.summaryNode), [
+      h("span", {className: changed ? "iac-verdict iac-verdict-drift" : "iac-verdict iac-verdict-clean",
+        text: changed ? this.options.changedText : this.options.cleanText})
+    ].concat(parts));
+  };
+
+  DiffView.prototype.renderTypes = function () {
+    var view = this;
+    var counts = this.index.counts_by_type || {};
+    var types = Object.keys(counts);
+    var head = h("thead", null, h("tr", null, [
+      h("th", {text: "Type"}), h("th", {text: "Added"}), h("th", {text: "Removed"}), h("th", {text: "Modified"})
+    ]));
+    var body = h("tbody", null, types.map(function (type) {
+      return h("tr", {dataset: {type: type}}, [
+        h("td", null, h("button", {
+          type: "button", className: "iac-link", text: type, title: "Show only " + type + " changes",
+          onClick: function () { view.typeSelect.value = type; view.applyFilters(); }
+        }))
+      ].concat(CHANGE_KINDS.map(function (kind) {
+        return h("td", {className: "iac-num iac-" + kind, dataset: {kind: kind}, text: counts[type][kind] || 0});
+      })));
+    }));
+    appendAll(clear(this.typesNode), [head, body]);
+    this.typesNode.hidden = types.length === 0;
+    var current = this.typeSelect.value;
+    appendAll(clear(this.typeSelect), [h("option", {value: "", text: "All types"})].concat(types.map(function (type) {
+      return h("option", {value: type, text: type});
+    })));
+    this.typeSelect.value = types.indexOf(current) >= 0 ? current : "";
+  };
+
+  DiffView.prototype.applyFilters = function () {
+    var type = this.typeSelect.value;
+    var change = this.changeSelect.value;
+    var query = this.searchInput.value.trim().toLowerCase();
+    this.filtered = this.rows.filter(function (item) {
+      return (!type || item.row.type === type) && (!change || item.row.change === change) &&
+        (!query || item.haystack.indexOf(query) >= 0);
+    });
+    this.page = 0;
+    this.renderList();
+  };
+
+  DiffView.prototype.renderList = function () {
+    var view = this;
+    var pages = Math.max(1, Math.ceil(this.filtered.length / PAGE_SIZE));
+    this.page = Math.min(this.page, pages - 1);
+    var start = this.page * PAGE_SIZE;
+    var shown = this.filtered.slice(start, start + PAGE_SIZE);
+    clear(this.listNode);
+    if (!shown.length) {
+      this.listNode.appendChild(h("p", {className: "iac-empty", text: this.rows.length ?
+        "No change matches these filters." : this.options.cleanText}));
+    }
+    var fragment = document.createDocumentFragment();
+    shown.forEach(function (item) { fragment.appendChild(view.renderRow(item.row)); });
+    this.listNode.appendChild(fragment);
+    this.countNode.textContent = this.filtered.length ?
+      "Showing " + (start + 1) + "\u2013" + (start + shown.length) + " of " + plural(this.filtered.length, "change") :
+      "0 of " + plural(this.rows.length, "change");
+    clear(this.pagerNode);
+    if (pages > 1) {
+      appendAll(this.pagerNode, [
+        h("button", {type: "button", className: "iac-button iac-prev", text: "\u2039 Previous",
+          disabled: this.page === 0 ? "disabled" : null, onClick: function () { view.goTo(view.page - 1); }}),
+        h("span", {className: "iac-page", text: "Page " + (this.page + 1) + " of " + pages}),
+        h("button", {type: "button", className: "iac-button iac-next", text: "Next \u203a",
+          disabled: this.page >= pages - 1 ? "disabled" : null, onClick: function () { view.goTo(view.page + 1); }})
+      ]);
+    }
+  };
+
+  DiffView.prototype.goTo = function (page) {
+    this.page = page;
+    this.renderList();
+    this.container.scrollIntoView({block: "start"});
+  };
+
+  DiffView.prototype.renderRow = function (row) {
+    var view = this;
+    var details = h("div", {className: "iac-details", hidden: "hidden"});
+    var who = attribution(row);
+    var head = h("button", {type: "button", className: "iac-row-head", "aria-expanded": "false"}, [
+      h("span", {className: "iac-badge iac-" + row.change, text: (SYMBOLS[row.change] || "?") + " " + row.change}),
+      h("span", {className: "iac-type", text: row.type}),
+      h("span", {className: "iac-name", text: displayName(row), title: row.address}),
+      row.change === "modified" ? h("span", {className: "iac-changes", text: plural(row.change_count, "attribute")}) : null,
+      who ? h("span", {className: "iac-who", text: who}) : null
+    ]);
+    var node = h("div", {className: "iac-row", dataset: {change: row.change, type: row.type}}, [head, details]);
+    head.addEventListener("click", function () {
+      var open = head.getAttribute("aria-expanded") === "true";
+      head.setAttribute("aria-expanded", open ? "false" : "true");
+      details.hidden = open;
+      if (!open && !details.firstChild) {
+        view.loadDetails(row, details);
+      }
+    });
+    return node;
+  };
+
+  DiffView.prototype.loadDetails = function (row, node) {
+    var view = this;
+    node.appendChild(h("p", {className: "iac-loading", text: "Loading\u2026"}));
+    var request = this.details[row.address];
+    if (!request) {
+      var call = this.options.change(row, this.index);
+      request = this.details[row.address] = api(call[0], call[1]);
+    }
+    request.then(function (change) {
+      view.renderDetails(row, change, clear(node));
+    }, function (error) {
+      delete view.details[row.address];
+      appendAll(clear(node), h("p", {className: "iac-error-inline", text: error.message}));
+    });
+  };
+
+  DiffView.prototype.renderDetails = function (row, change, node) {
+    var who = attribution(change);
+    node.appendChild(h("p", {className: "iac-attribution", text: who ? who.charAt(0).toUpperCase() + who.slice(1) :
+      "DSS recorded no author for the latest version."}));
+    if (change.change === "added") {
+      appendAll(node, [h("p", {text: this.options.addedText}), h("pre", {className: "iac-value", text: formatValue(change.after)})]);
+    } else if (change.change === "removed") {
+      appendAll(node, [h("p", {text: this.options.removedText}), h("pre", {className: "iac-value", text: formatValue(change.before)})]);
+    } else {
+      node.appendChild(renderAttributeChanges(change.attribute_changes || []));
+    }
+    var attributes = this.options.attributes(row, this.index);
+    if (attributes) {
+      var holder = h("div", {className: "iac-attributes"});
+      var button = h("button", {type: "button", className: "iac-link iac-show-attributes", text: attributes.label});
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        api("/api/resource", attributes.params).then(function (resource) {
+          appendAll(clear(holder), h("pre", {className: "iac-value", text: formatValue(resource.attributes)}));
+        }, function (error) {
+          button.disabled = false;
+          appendAll(clear(holder), h("p", {className: "iac-error-inline", text: error.message}));
+        });
+      });
+      appendAll(node, [button, holder]);
+    }
+  };
+
+  function renderAttributeChanges(changes) {
+    var rows = [];
+    changes.forEach(function (change) {
+      var path = change.path || "(whole value)";
+      var badge = h("span", {className: "iac-badge iac-" + change.action, text: SYMBOLS[change.action] || "?"});
+      if (change.text_diff) {
+        rows.push(h("tr", {className: "iac-attr-row"}, [
+          h("td", null, badge), h("td", {className: "iac-path", text: path}),
+          h("td", {colspan: 2}, renderTextDiff(change.text_diff))
+        ]));
+        return;
+      }
+      rows.push(h("tr", {className: "iac-attr-row"}, [
+        h("td", null, badge),
+        h("td", {className: "iac-path", text: path}),
+        h("td", {className: "iac-old"}, change.action === "added" ? null :
+          h("pre", {className: "iac-value", text: formatValue(change.before)})),
+        h("td", {className: "iac-new"}, change.action === "removed" ? null :
+          h("pre", {className: "iac-value", text: formatValue(change.after)}))
+      ]));
+    });
+    return h("table", {className: "iac-table iac-attr-table"}, [
+      h("thead", null, h("tr", null, [h("th", {text: ""}), h("th", {text: "Path"}), h("th", {text: "Before"}),
+        h("th", {text: "After"})])),
+      h("tbody", null, rows)
+    ]);
+  }
+
+  function renderTextDiff(text) {
+    var lines = String(text).split("\n");
+    return h("pre", {className: "iac-code-diff"}, lines.map(function (line) {
+      var kind = "iac-diff-context";
+      if (/^(\+\+\+|---) /.test(line)) {
+        kind = "iac-diff-file";
+      } else if (line.charAt(0) === "+") {
+        kind = "iac-diff-add";
+      } else if (line.charAt(0) === "-") {
+        kind = "iac-diff-del";
+      } else if (line.indexOf("@@") === 0) {
+        kind = "iac-diff-hunk";
+      }
+      return h("span", {className: "iac-diff-line " + kind, text: line + "\n"});
+    }));
+  }
+
+  // -- the page ------------------------------------------------------------------------------------------
+
+  var page = {
+    env: null, environments: [], liveChecks: false, viewer: null, state: null, history: [], reports: [],
+    busy: false, messageTimer: null
+  };
+  var driftView = null;
+  var compareView = null;
+
+  function showMessage(text, kind) {
+    var node = byId("iac-message");
+    clearTimeout(page.messageTimer);
+    appendAll(clear(node), [
+      h("span", {className: "iac-message-text", text: text}),
+      h("button", {type: "button", className: "iac-link iac-message-close", text: "Dismiss",
+        onClick: function () { node.hidden = true; }})
+    ]);
+    node.className = "iac-message iac-message-" + (kind || "error");
+    node.hidden = false;
+    if (kind === "info") {
+      page.messageTimer = setTimeout(function () { node.hidden = true; }, 8000);
+    }
+  }
+
+  function updateHeader() {
+    var state = page.state;
+    var index = driftView.index;
+    setText("iac-serial", state ? state.serial : null);
+    setText("iac-baseline-at", state ? formatTime(state.updated_at) : null);
+    setText("iac-resource-count", state ? state.resource_count : null);
+    setText("iac-checked-at", index && index.context ? formatTime(index.context.checked_at) : null);
+    var viewer = page.viewer;
+    setText("iac-viewer", viewer ? (viewer.display_name || viewer.login || "unknown") +
+      (viewer.may_write ? "" : " (read only)") : null);
+    updateButtons();
+  }
+
+  function updateButtons() {
+    var check = byId("iac-check");
+    var accept = byId("iac-accept");
+    var index = driftView.index;
+    check.disabled = page.busy || !page.liveChecks || !page.state;
+    check.title = !page.liveChecks ? "Live checks need a DSS connection" :
+      !page.state ? "No baseline state yet: run a sync first" : "Sync the live objects now and compare";
+    var drift = !!(index && index.rows && index.rows.length);
+    var mayWrite = !!(page.viewer && page.viewer.may_write);
+    accept.disabled = page.busy || !page.liveChecks || !page.state || !mayWrite || !drift;
+    accept.title = !mayWrite ? "You need write access to the project" + (page.viewer && page.viewer.reason ?
+      " (" + page.viewer.reason + ")" : "") : !drift ? "No drift to accept" :
+      "Record the live objects as the new baseline";
+  }
+
+  function loadEnvironments() {
+    return api("/api/environments").then(function (data) {
+      page.environments = data.environments || [];
+      page.liveChecks = !!data.live_checks;
+      if (data.title) {
+        byId("iac-title").textContent = data.title;
+      }
+      if (!page.env || page.environments.indexOf(page.env) < 0) {
+        page.env = data["default"] || page.environments[0];
+      }
+      var select = byId("iac-env");
+      appendAll(clear(select), page.environments.map(function (env) { return h("option", {value: env, text: env}); }));
+      select.value = page.env;
+      select.disabled = page.environments.length < 2;
+    });
+  }
+
+  function loadViewer() {
+    return api("/api/viewer").then(function (viewer) { page.viewer = viewer; }, function () { page.viewer = null; });
+  }
+
+  function loadState() {
+    return api("/api/state", {env: page.env}).then(function (state) {
+      page.state = state;
+      return true;
+    }, function (error) {
+      page.state = null;
+      driftView.showMessage(error.message);
+      compareView.showMessage(error.message);
+      return false;
+    });
+  }
+
+  function loadHistory() {
+    return api("/api/history", {env: page.env}).then(function (data) {
+      page.history = data.history || [];
+      var serials = page.history.map(function (entry) { return entry.serial; }).reverse();
+      ["iac-from", "iac-to"].forEach(function (id) {
+        appendAll(clear(byId(id)), serials.map(function (serial) {
+          return h("option", {value: serial, text: String(serial)});
+        }));
+      });
+      if (serials.length) {
+        byId("iac-to").value = String(serials[0]);
+        byId("iac-from").value = String(serials[Math.min(1, serials.length - 1)]);
+      }
+      appendAll(clear(byId("iac-history-rows")), page.history.slice().reverse().map(function (entry) {
+        return h("tr", {dataset: {serial: entry.serial}}, [
+          h("td", {className: "iac-num", text: entry.serial}),
+          h("td", {text: formatTime(entry.saved_at)}),
+          h("td", {className: "iac-num", text: formatSize(entry.size)})
+        ]);
+      }));
+      byId("iac-compare").disabled = !serials.length;
+    });
+  }
+
+  function loadReports(selected) {
+    return api("/api/reports", {env: page.env}).then(function (data) {
+      page.reports = (data.reports || []).slice().reverse();
+      var select = byId("iac-report");
+      appendAll(clear(select), page.reports.map(function (name, position) {
+        var when = formatTime(reportTime(name));
+        return h("option", {value: name, text: position === 0 ? "Latest: " + when : when});
+      }));
+      select.disabled = !page.reports.length;
+      if (selected && page.reports.indexOf(selected) >= 0) {
+        select.value = selected;
+      }
+      return select.value || null;
+    });
+  }
+
+  function loadReport(name) {
+    if (!name) {
+      driftView.showMessage(page.liveChecks ? "No drift report yet: press \u201cCheck now\u201d to compare the live " +
+        "objects with the baseline." : "No drift report yet: run the detect-drift macro or the check-drift step.");
+      updateHeader();
+      return Promise.resolve();
+    }
+    return api("/api/report", {env: page.env, name: name}).then(function (index) {
+      driftView.show(index);
+      updateHeader();
+    }, function (error) {
+      driftView.showMessage(error.message);
+      updateHeader();
+    });
+  }
+
+  function loadAll(reportName) {
+    return Promise.all([loadViewer(), loadState()]).then(function (results) {
+      if (!results[1]) {
+        updateHeader();
+        return null;
+      }
+      return Promise.all([loadHistory(), loadReports(reportName)]).then(function (loaded) {
+        compareView.showMessage("Pick two serials and press Compare.");
+        return loadReport(loaded[1]);
+      });
+    }).catch(function (error) {
+      showMessage(error.message);
+    });
+  }
+
+  function compare() {
+    var from = byId("iac-from").value;
+    var to = byId("iac-to").value;
+    compareView.showMessage("Comparing serial " + from + " with serial " + to + "\u2026");
+    return api("/api/compare", {env: page.env, from: from, to: to}).then(function (index) {
+      compareView.show(index);
+    }, function (error) {
+      compareView.showMessage(error.message);
+    });
+  }
+
+  function showProgress(label, job) {
+    var bar = byId("iac-progress-bar");
+    byId("iac-progress").hidden = false;
+    if (job && job.total > 0) {
+      bar.max = job.total;
+      bar.value = job.done;
+      byId("iac-progress-text").textContent = label + ": " + job.done + " / " + job.total + " objects read";
+    } else {
+      bar.removeAttribute("value");
+      byId("iac-progress-text").textContent = label + "\u2026";
+    }
+  }
+
+  function runJob(path, body, label) {
+    page.busy = true;
+    updateButtons();
+    showProgress(label, null);
+    function poll(job) {
+      showProgress(label, job);
+      if (job.status === "running") {
+        return api("/api/jobs/" + encodeURIComponent(job.id), {wait: 1}).then(poll);
+      }
+      if (job.status === "failed") {
+        throw new Error(job.error && job.error.message ? job.error.message : label + " failed");
+      }
+      return job.result || {};
+    }
+    return api(path, {env: page.env}, body).then(poll).then(function (result) {
+      page.busy = false;
+      byId("iac-progress").hidden = true;
+      return result;
+    }, function (error) {
+      page.busy = false;
+      byId("iac-progress").hidden = true;
+      updateButtons();
+      throw error;
+    });
+  }
+
+  function checkNow() {
+    runJob("/api/check", {}, "Checking for drift").then(function (result) {
+      showMessage(result.has_drift ? "Drift found: the report below is up to date." :
+        "No drift: the live objects match the baseline.", "info");
+      return loadAll(result.report);
+    }).catch(function (error) { showMessage(error.message); });
+  }
+
+  function askAccept() {
+    var index = driftView.index;
+    var count = index ? index.rows.length : 0;
+    byId("iac-confirm-text").textContent = "Accept the live objects of environment \u201c" + page.env +
+      "\u201d as the new baseline? The " + plural(count, "change") + " in this report stop being drift. The objects are " +
+      "synced again now, so changes made since the last check are accepted too.";
+    byId("iac-confirm").hidden = false;
+    byId("iac-confirm-yes").focus();
+  }
+
+  function accept() {
+    byId("iac-confirm").hidden = true;
+    var body = {expected_serial: page.state ? page.state.serial : null};
+    runJob("/api/accept", body, "Accepting the live state").then(function (result) {
+      showMessage("The baseline of \u201c" + page.env + "\u201d is now serial " + result.serial + " (" +
+        plural(result.accepted_changes || 0, "change") + " accepted).", "info");
+      return loadAll(result.report);
+    }).catch(function (error) { showMessage(error.message); });
+  }
+
+  function selectTab(name) {
+    ["drift", "history"].forEach(function (tab) {
+      var active = tab === name;
+      byId("iac-tab-" + tab).hidden = !active;
+      var button = byId("iac-tab-" + tab + "-button");
+      button.setAttribute("aria-selected", active ? "true" : "false");
+      button.className = "iac-tab" + (active ? " iac-tab-active" : "");
+    });
+  }
+
+  function start() {
+    if (!byId("iac-drift")) {
+      return;
+    }
+    driftView = new DiffView(byId("iac-drift-view"), {
+      changedText: "Drift: the live objects differ from the baseline",
+      cleanText: "No drift: the live objects match the baseline.",
+      addedText: "Added in DSS since the baseline; its live attributes:",
+      removedText: "Deleted from DSS since the baseline; its recorded attributes:",
+      change: function (row, index) {
+        return ["/api/report/change", {env: page.env, name: index.source.name, address: row.address}];
+      },
+      attributes: function (row, index) {
+        var serial = index.context && index.context.baseline_serial;
+        if (row.change === "added" || serial === undefined || serial === null) {
+          return null;
+        }
+        return {label: "Show all recorded attributes (serial " + serial + ")",
+          params: {env: page.env, address: row.address, serial: serial}};
+      }
+    });
+    compareView = new DiffView(byId("iac-compare-view"), {
+      changedText: "Changes between the two serials",
+      cleanText: "The two serials hold the same objects.",
+      addedText: "Added between the two serials; its attributes:",
+      removedText: "Removed between the two serials; its last attributes:",
+      change: function (row, index) {
+        return ["/api/compare/change", {env: page.env, from: index.source.from, to: index.source.to,
+          address: row.address}];
+      },
+      attributes: function (row, index) {
+        var serial = row.change === "removed" ? index.source.from : index.source.to;
+        return {label: "Show all attributes at serial " + serial,
+          params: {env: page.env, address: row.address, serial: serial}};
+      }
+    });
+    byId("iac-env").addEventListener("change", function (event) {
+      page.env = event.target.value;
+      loadAll();
+    });
+    byId("iac-report").addEventListener("change", function (event) { loadReport(event.target.value); });
+    byId("iac-check").addEventListener("click", checkNow);
+    byId("iac-accept").addEventListener("click", askAccept);
+    byId("iac-confirm-yes").addEventListener("click", accept);
+    byId("iac-confirm-no").addEventListener("click", function () { byId("iac-confirm").hidden = true; });
+    byId("iac-compare").addEventListener("click", compare);
+    ["drift", "history"].forEach(function (tab) {
+      byId("iac-tab-" + tab + "-button").addEventListener("click", function () { selectTab(tab); });
+    });
+    updateButtons();
+    loadEnvironments().then(function () { return loadAll(); }).catch(function (error) {
+      driftView.showMessage(error.message);
+      showMessage(error.message);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+}());
