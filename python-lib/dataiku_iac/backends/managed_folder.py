@@ -167,6 +167,10 @@ class ManagedFolderBackend(StoredStateBackend):
     def _report_path(self, name: str) -> str:
         return f"{self.reports_dir}/{name}.json"
 
+    def report_location(self, name: str) -> str:
+        """Where the report ``name`` (from :meth:`save_report`) is stored, for messages."""
+        return self.describe(self._report_path(name))
+
     def _write_report(self, name: str, data: bytes) -> None:
         self._write_verified(self._report_path(name), data)
 
