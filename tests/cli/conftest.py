@@ -73,3 +73,21 @@ def saved_states(tmp_path: Path) -> LocalFileBackend:
     changed.base_serial = 1
     backend.save(changed)
     return backend
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """One emulator with the sample project per test module (reset before each test by ``dss``)."""
+    from dss_emulator import DSSEmulator
+
+    with DSSEmulator(samples=True) as server:
+        yield server
+
+
+@pytest.fixture
+def dss(emulator, monkeypatch: pytest.MonkeyPatch):
+    """The emulator, reset, with DKU_DSS_URL and DKU_API_KEY pointing at it."""
+    emulator.reset()
+    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
+    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    return emulator

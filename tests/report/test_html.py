@@ -68,8 +68,8 @@ def test_one_section_per_changed_resource_with_attribution():
 
 def test_attribute_changes_in_a_table_and_code_diff_lines_styled():
     page = render_html(drift_report())
-    assert ("<td><code>schema.columns[name=id].type</code></td><td><code>&quot;string&quot;</code></td>"
-            "<td><code>&quot;bigint&quot;</code></td>") in page
+    assert ('<td class="diac-path"><code>schema.columns[name=id].type</code></td>'
+            "<td><code>&quot;string&quot;</code></td><td><code>&quot;bigint&quot;</code></td>") in page
     assert '<span class="diac-line-del">-df = df.dropna()</span>' in page
     assert '<span class="diac-line-add">+df = df.fillna(0)</span>' in page
     assert '<span class="diac-line-hunk">@@ -1,5 +1,5 @@</span>' in page

@@ -189,11 +189,27 @@ def read_api_key_file(path: str) -> str:
 
 
 def connect(args: argparse.Namespace, workers: int = DEFAULT_WORKERS) -> Any:
-    """A hardened ``dataikuapi.DSSClient`` for the command's connection options."""
+    """A hardened ``dataikuapi.DSSClient`` for the command's connection options, checked with one request.
+
+    The check fails fast, with one message, on the common mistakes (wrong URL, DSS down, refused key);
+    otherwise every object read of a sync would retry with backoff and fail with the same cause.
+    """
     host, key = connection_settings(args)
     from ..dss.client import make_client
 
-    return make_client(host, key, timeout=args.timeout, pool_size=workers, verify_tls=not args.no_verify_tls)
+    verify = not args.no_verify_tls
+    check_connection(make_client(host, key, timeout=min(args.timeout, 10.0), retries=1, verify_tls=verify), key)
+    return make_client(host, key, timeout=args.timeout, pool_size=workers, verify_tls=verify)
+
+
+def check_connection(client: Any, key: str) -> None:
+    """One cheap authenticated request (``GET /auth/info``); a failure becomes a one-line library error."""
+    try:
+        client.get_auth_info()
+    except Exception as exc:
+        from ..dss.errors import to_library_error
+
+        raise to_library_error(exc, "connecting", secrets=[key]) from exc
 
 
 # -- state files --------------------------------------------------------------------------------------------

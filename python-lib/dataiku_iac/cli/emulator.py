@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any, List
@@ -52,12 +53,9 @@ def run(args: argparse.Namespace) -> int:
     for seed in args.seed:
         if not Path(seed).is_dir():
             raise ConfigError(f"Seed {seed} is not a directory: give a DSS project tree or a folder of them.")
+    check_port_free(args.port)
     emulator = emulator_class(args.seed, port=args.port, samples=args.samples or not args.seed)
-    try:
-        emulator.start()
-    except OSError as exc:
-        raise ConfigError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}): "
-                          "pick another --port, or 0 for any free port.") from exc
+    emulator.start()
     try:
         key_file = write_key_file(args.api_key_file, emulator.api_key)
         keys: List[str] = emulator.backend.project_keys()
@@ -79,6 +77,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         emulator.stop()
     return 0
+
+
+def check_port_free(port: int) -> None:
+    """Refuse a busy port with one clear line (werkzeug would print its own text and exit the process)."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds: TIME_WAIT is fine
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(f"Cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}): "
+                              "pick another --port, or 0 for any free port.") from None
 
 
 def write_key_file(path: str, key: str) -> Path:

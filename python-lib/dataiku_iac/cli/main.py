@@ -195,6 +195,9 @@ def _configure_logging(debug: bool) -> None:
     """Library warnings (e.g. a stale lock taken over) on stderr; everything with ``--debug``."""
     logger = logging.getLogger("dataiku_iac")
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # The sync engine warns about each object it could not read, then raises a SyncError listing them all,
+    # which the handler prints: without --debug, show that list once.
+    logging.getLogger("dataiku_iac.sync").setLevel(logging.NOTSET if debug else logging.ERROR)
     if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if project_keys is None and not args.all_projects and not backend.exists():
         raise ConfigError(f"No state at {backend.location} yet: name the projects to sync "
                           "('dataiku-iac sync PROJECT_KEY...') or pass --all.")
+    had_state = backend.exists()
     client = connect(args, workers=args.workers)
     from ..manager import StateManager
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         f"from {_projects_text(synced)}.")
     changes = diffs_to_json(result.diffs)
     sentence = summary_sentence(changes)
-    if any(changes["summary"][name] for name in ("added", "modified", "removed")):
+    if had_state and any(changes["summary"][name] for name in ("added", "modified", "removed")):
         out(f"Since the previous state: {sentence[len('Changes: '):]}")
     if result.saved:
         out(f"State saved to {backend.location} (serial {state.serial}).")

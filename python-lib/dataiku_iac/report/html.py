@@ -60,7 +60,8 @@ margin:12px 0}
 .diac-report .diac-kind{font-size:12px;text-transform:uppercase;color:#59636e}
 .diac-report .diac-attribution{color:#59636e;margin:4px 0 8px}
 .diac-report table.diac-changes{width:100%;margin-top:6px}
-.diac-report table.diac-changes td code{white-space:pre-wrap;word-break:break-word}
+.diac-report table.diac-changes td code{white-space:pre-wrap;overflow-wrap:anywhere}
+.diac-report table.diac-changes td.diac-path{min-width:12em}
 .diac-report tr.diac-added td:first-child{color:#1a7f37;font-weight:700}
 .diac-report tr.diac-removed td:first-child{color:#cf222e;font-weight:700}
 .diac-report tr.diac-modified td:first-child{color:#9a6700;font-weight:700}
@@ -190,7 +191,7 @@ def _change_row(change: Mapping[str, Any]) -> str:
     action = str(change.get("action") or "modified")
     css = _e(action if action in SYMBOLS else "modified")
     head = (f"<tr class=\"diac-{css}\"><td>{_e(SYMBOLS.get(action, '?'))}</td>"
-            f"<td><code>{_e(change.get('path') or '(root)')}</code></td>")
+            f"<td class=\"diac-path\"><code>{_e(change.get('path') or '(root)')}</code></td>")
     text_diff = change.get("text_diff")
     if text_diff:
         return f"{head}<td colspan=\"2\">{_code_diff(str(text_diff))}</td></tr>"
