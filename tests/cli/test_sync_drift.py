@@ -126,7 +126,7 @@ def test_bad_key_files(cli, dss, tmp_path, content, message):
         (tmp_path / "key").write_bytes(content)
     elif content is not None:
         (tmp_path / "key").write_text(content)
-    result = cli("drift", KEY, "--api-key-file", "key")
+    result = cli("sync", KEY, "--api-key-file", "key")
     assert result.code == 1 and message in result.err
 
 
@@ -143,7 +143,7 @@ def test_unreachable_dss_fails_fast(cli, dss, monkeypatch):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("DKU_DSS_URL", f"http://127.0.0.1:{port}")
-    result = cli("drift", KEY)
+    result = cli("sync", KEY)
     assert result.code == 1 and result.err.startswith(f"Error: Cannot reach DSS at http://127.0.0.1:{port}")
 
 
@@ -160,7 +160,10 @@ def test_sync_failure_writes_nothing_and_lists_failures_once(cli, dss):
 
 def test_drift_without_baseline(cli, dss):
     result = cli("drift", KEY)
-    assert result.code == 1 and result.err.startswith(f"Error: No state at {STATE}: run a sync first")
+    assert result.code == 1
+    assert result.err == (f"Error: No state at {STATE}: record a baseline first with "
+                          "'dataiku-iac sync PROJECT_KEY...' (same --env/--state).\n")
+    assert not Path(".dataiku").exists()  # read-only: not even a directory is created
 
 
 def test_no_drift_exits_0(cli, dss):

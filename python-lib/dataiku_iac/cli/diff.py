@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..diff import DiffEngine
+from ..report._common import has_changes
 from ..report.json_report import diffs_to_json
 from .common import add_output_options, read_state_file, state_path
 
@@ -33,5 +34,4 @@ def run(args: argparse.Namespace) -> int:
                "new_serial": new.serial}
     report = diffs_to_json(diffs, context=context)
     emit_report(report, args, title=f"State diff: {old_path} → {new_path}")
-    changed = any(report["summary"][name] for name in ("added", "modified", "removed"))
-    return 2 if changed else 0
+    return 2 if has_changes(report) else 0

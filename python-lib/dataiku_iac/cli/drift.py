@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..exceptions import StateNotFoundError
 from .common import (
     add_connection_options,
     add_output_options,
@@ -20,6 +21,7 @@ from .common import (
     progress_for,
     selected_projects,
     state_backend,
+    state_path,
 )
 
 
@@ -42,6 +44,10 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Detect drift, print (or write) the report; 2 when DSS drifted."""
     project_keys = selected_projects(args)
+    path = state_path(args)
+    if not path.is_file():  # checked before the backend exists: a read-only command creates no directory
+        raise StateNotFoundError(f"No state at {path}: record a baseline first with "
+                                 "'dataiku-iac sync PROJECT_KEY...' (same --env/--state).")
     backend = state_backend(args)
     client = connect(args, workers=args.workers)
     from ..manager import StateManager

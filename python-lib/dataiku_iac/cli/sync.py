@@ -6,7 +6,7 @@ import argparse
 from typing import Any, Iterable, List, Optional
 
 from ..exceptions import ConfigError
-from ..report._common import summary_sentence
+from ..report._common import change_figures, has_changes
 from ..report.json_report import diffs_to_json
 from .common import (
     add_connection_options,
@@ -56,9 +56,8 @@ def run(args: argparse.Namespace) -> int:
     out(f"Synced {len(state.resources)} resources ({describe_counts(state.counts_by_type())}) "
         f"from {_projects_text(synced)}.")
     changes = diffs_to_json(result.diffs)
-    sentence = summary_sentence(changes)
-    if had_state and any(changes["summary"][name] for name in ("added", "modified", "removed")):
-        out(f"Since the previous state: {sentence[len('Changes: '):]}")
+    if had_state and has_changes(changes):
+        out(f"Since the previous state: {change_figures(changes)}.")
     if result.saved:
         out(f"State saved to {backend.location} (serial {state.serial}).")
     else:

@@ -74,7 +74,7 @@ def summary_sentence(report: Mapping[str, Any]) -> str:
     """The closing line: ``Drift: 1 added, 2 modified, 0 removed.`` or ``No drift: ... (serial N).``"""
     counts = summary_of(report)
     changed = sum(counts[name] for name in CHANGE_ORDER)
-    figures = ", ".join(f"{counts[name]} {name}" for name in CHANGE_ORDER)
+    figures = change_figures(report)
     if is_drift_report(report):
         if changed:
             return f"Drift: {figures}."
@@ -82,6 +82,18 @@ def summary_sentence(report: Mapping[str, Any]) -> str:
         where = f" (serial {serial})" if serial is not None else ""
         return f"No drift: DSS matches the baseline{where}."
     return f"Changes: {figures}." if changed else "No changes: both states hold the same resources and attributes."
+
+
+def change_figures(report: Mapping[str, Any]) -> str:
+    """``1 added, 2 modified, 0 removed``."""
+    counts = summary_of(report)
+    return ", ".join(f"{counts[name]} {name}" for name in CHANGE_ORDER)
+
+
+def has_changes(report: Mapping[str, Any]) -> bool:
+    """True when anything was added, modified or removed."""
+    counts = summary_of(report)
+    return any(counts[name] for name in CHANGE_ORDER)
 
 
 def context_facts(report: Mapping[str, Any]) -> List[Tuple[str, str]]:
