@@ -4,7 +4,7 @@
  * copy. Backend calls go through getWebAppBackendUrl(path), which DSS defines (and `dataiku-iac serve` shims).
  *
  * Safety rule: every string that comes from DSS or the state (names, descriptions, code, users) is written with
- * textContent or as a text node, never through innerHTML; `h()` below is the only way this file builds markup.
+ * textContent or as a text node, never parsed as HTML; `h()` below is the only way this file builds elements.
  */
 (function () {
   "use strict";

@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(context, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
     try:
         server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as exc:
-        raise ConfigError(f"Cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
+    except (OSError, SystemExit) as exc:  # werkzeug exits by itself when the port is taken
+        reason = exc.strerror or exc if isinstance(exc, OSError) else "the address is in use or not available"
+        raise ConfigError(f"Cannot listen on {args.host}:{args.port}: {reason}. "
                           "Choose another --port (0 picks a free one).") from None
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     out(f"Drift viewer for {context.location} on http://{shown_host}:{server.port}/  (Ctrl-C to stop)")

@@ -129,7 +129,7 @@ def _is_dss_admin(client: Any, groups: Iterable[str]) -> bool:
         try:
             definition: Dict[str, Any] = client.get_group(group).get_definition()
         except Exception:
-            return False  # the run-as user may not read groups: project permissions decide alone
+            continue  # the run-as user may not read groups: project permissions decide alone
         if definition.get("admin"):
             return True
     return False

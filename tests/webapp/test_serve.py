@@ -1,0 +1,153 @@
+"""``dataiku-iac serve`` and the standalone page: the shell, the shim, headers, host checks, the CLI command."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from dataiku_iac.cli import serve
+from dataiku_iac.cli.main import main
+from dataiku_iac.exceptions import ConfigError
+from dataiku_iac.webapp import local_context
+from dataiku_iac.webapp.standalone import PAGE_FILES, STATIC_DIR, create_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DSS_WEBAPP = REPO_ROOT / "webapps" / "drift-viewer"
+
+
+def test_the_dss_webapp_files_are_the_packaged_page():
+    """DSS serves webapps/drift-viewer/, ``serve`` the package's static/: they must be the same bytes."""
+    for name in PAGE_FILES:
+        assert (DSS_WEBAPP / name).read_bytes() == (STATIC_DIR / name).read_bytes(), (
+            f"webapps/drift-viewer/{name} differs from python-lib/dataiku_iac/webapp/static/{name} (the canonical "
+            f"copy): edit the canonical one, then cp python-lib/dataiku_iac/webapp/static/{name} webapps/drift-viewer/"
+        )
+
+
+def test_the_page_never_writes_html_from_data():
+    """app.js builds markup only with createElement/textContent: no innerHTML, outerHTML, insertAdjacentHTML,
+    document.write or eval anywhere, and no external resource in the page."""
+    script = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in script
+    for name in PAGE_FILES:
+        text = (STATIC_DIR / name).read_text(encoding="utf-8")
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+
+
+@pytest.fixture
+def page_client(state_dir):
+    return create_app(local_context(state_dir)).test_client()
+
+
+def test_page_shell(page_client):
+    page = page_client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert (STATIC_DIR / "body.html").read_text(encoding="utf-8") in text
+    assert text.index('src="shim.js"') < text.index('src="app.js"')  # the shim defines the function app.js calls
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    for name, mimetype in (("app.js", "text/javascript"), ("style.css", "text/css"), ("shim.js", "text/javascript")):
+        response = page_client.get(f"/{name}")
+        assert response.status_code == 200 and response.mimetype == mimetype
+    assert "getWebAppBackendUrl" in page_client.get("/shim.js").get_data(as_text=True)
+    assert page_client.get("/favicon.ico").status_code == 204
+    assert page_client.get("/api/state?env=dev").get_json()["serial"] == 2
+
+
+def test_other_host_names_are_refused(page_client, state_dir):
+    response = page_client.get("/", headers={"Host": "evil.example:8080"})
+    assert response.status_code == 403 and "open the page on 127.0.0.1" in response.get_json()["error"]["message"]
+    assert page_client.get("/", headers={"Host": "localhost:8080"}).status_code == 200
+    assert page_client.get("/", headers={"Host": "[::1]:8080"}).status_code == 200
+    anywhere = create_app(local_context(state_dir), allowed_hosts=None).test_client()
+    assert anywhere.get("/", headers={"Host": "dss-tools.example"}).status_code == 200
+
+
+def test_csp_can_be_turned_off_for_the_escaping_tests(state_dir):
+    client = create_app(local_context(state_dir), content_security_policy=False).test_client()
+    assert "Content-Security-Policy" not in client.get("/").headers
+
+
+def args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    return parser.parse_args(["serve", *argv])
+
+
+def test_serve_options_defaults():
+    parsed = args()
+    assert (parsed.host, parsed.port, parsed.env, parsed.state_dir) == ("127.0.0.1", 8080, "dev", None)
+
+
+def test_serve_local_state_without_dss(monkeypatch, state_dir):
+    monkeypatch.delenv("DKU_DSS_URL", raising=False)
+    monkeypatch.delenv("DKU_API_KEY", raising=False)
+    context = serve.build_context(args("--state-dir", str(state_dir), "--env", "prod"))
+    assert context.make_manager is None and context.default_environment == "prod"
+    assert context.environments() == ["dev", "prod"] and context.check_origin
+
+
+def test_serve_local_state_with_dss(monkeypatch, state_dir):
+    monkeypatch.setenv("DKU_DSS_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("DKU_API_KEY", "k")
+    assert serve.build_context(args("--state-dir", str(state_dir))).make_manager is not None
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (("--project", "P"), "both --project KEY and --folder ID"),
+    (("--folder", "F"), "both --project KEY and --folder ID"),
+    (("--project", "P", "--folder", "F", "--state-dir", "x"), "not both"),
+])
+def test_serve_refuses_incomplete_sources(argv, message):
+    with pytest.raises(ConfigError, match=message):
+        serve.build_context(args(*argv))
+
+
+def test_serve_folder_needs_a_connection(monkeypatch):
+    monkeypatch.delenv("DKU_DSS_URL", raising=False)
+    monkeypatch.delenv("DKU_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="No DSS URL"):
+        serve.build_context(args("--project", "P", "--folder", "F"))
+    monkeypatch.setenv("DKU_DSS_URL", "http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="No API key"):
+        serve.build_context(args("--project", "P", "--folder", "F"))
+    monkeypatch.setenv("DKU_API_KEY", "k")
+    with pytest.raises(ConfigError, match="must start with http"):
+        serve.dss_client(args("--dss-url", "dss:11200"), required=True)
+
+
+def test_serve_runs_until_interrupted(monkeypatch, state_dir, capsys):
+    served = []
+
+    def interrupt(self, *a, **k):
+        served.append(self.port)
+        raise KeyboardInterrupt
+
+    from werkzeug.serving import BaseWSGIServer
+
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", interrupt)
+    monkeypatch.delenv("DKU_DSS_URL", raising=False)
+    monkeypatch.delenv("DKU_API_KEY", raising=False)
+    assert main(["serve", "--state-dir", str(state_dir), "--port", "0"]) == 0
+    output = capsys.readouterr().out
+    assert f"http://127.0.0.1:{served[0]}/" in output and "Live checks are off" in output
+
+
+def test_serve_reports_a_busy_port(monkeypatch, state_dir, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", "--state-dir", str(state_dir), "--port", str(port)]) == 1
+    assert "Cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_serve_port_must_be_a_port():
+    with pytest.raises(SystemExit):
+        args("--port", "70000")
