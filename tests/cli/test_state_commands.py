@@ -86,7 +86,7 @@ def test_show_lists_resources_with_attribution(cli, saved_states):
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].startswith(f"State {STATE}: environment dev, serial 2, updated ")
-    assert lines[1] == "4 resources: 1 dataset, 1 managed folder, 1 project, 1 recipe"
+    assert lines[1] == "4 resources: 1 project, 1 dataset, 1 recipe, 1 managed folder"
     assert "  dataset.P.orders         changed by jane.doe at 2025-02-01T08:00:00Z" in lines
 
 

@@ -39,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out(f"State {path}: environment {state.environment or '-'}, serial {state.serial}, "
         f"updated {format_timestamp(state.updated_at)}")
-    counts: Dict[str, int] = {}
+    counts: Dict[str, int] = {rtype: 0 for rtype in RESOURCE_TYPES}  # the types in their usual order
     for resource in resources:
         counts[resource.resource_type] = counts.get(resource.resource_type, 0) + 1
-    out(f"{len(resources)} resources: {describe_counts(counts)}")
+    out(f"{len(resources)} resources: {describe_counts({k: v for k, v in counts.items() if v})}")
     if resources:
         out("")
         width = max(len(resource.resource_id) for resource in resources)
