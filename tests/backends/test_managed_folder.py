@@ -296,6 +296,27 @@ def test_waiting_writer_gets_the_lock_once_released(folder):
     assert waiter.load().serial == 1
 
 
+def test_waiter_polls_until_the_holder_releases(folder):
+    import threading
+
+    holder = backend_of(folder)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with holder.lock("sync"):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    waiter = backend_of(folder, lock_timeout=5.0)
+    waiter.save(make_state("a"))  # blocked until the holder released, then proceeds
+    thread.join(5)
+    assert waiter.load().serial == 1
+
+
 def test_racing_writer_that_wrote_last_wins_the_lock(folder, monkeypatch):
     """No compare-and-set: after the settle time the record read back decides who holds the lock."""
     backend = backend_of(folder, lock_settle=0.01, lock_timeout=0.0)

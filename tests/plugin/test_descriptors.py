@@ -180,11 +180,30 @@ def test_strict_json_refuses_comments_and_duplicates(tmp_path):
 
 
 def pyproject() -> Dict[str, Any]:
+    """The parts of pyproject.toml these tests read (tomllib from Python 3.11; a small reader before that)."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     try:
         import tomllib
-    except ImportError:  # Python < 3.11
-        tomllib = pytest.importorskip("tomli")
-    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    except ImportError:  # Python 3.9 / 3.10: read the three keys of [project] used here
+        return {"project": _project_table(text)}
+    return tomllib.loads(text)
+
+
+def _project_table(text: str) -> Dict[str, Any]:
+    table = text.split("\n[project]\n", 1)[1].split("\n[", 1)[0]
+    dependencies = re.search(r"^dependencies\s*=\s*\[(.*?)\]", table, re.MULTILINE | re.DOTALL)
+    return {
+        "version": re.search(r'^version\s*=\s*"([^"]+)"', table, re.MULTILINE).group(1),
+        "requires-python": re.search(r'^requires-python\s*=\s*"([^"]+)"', table, re.MULTILINE).group(1),
+        "dependencies": re.findall(r'"([^"]+)"', re.sub(r"#.*", "", dependencies.group(1))),
+    }
+
+
+def test_the_fallback_pyproject_reader_agrees_with_tomllib():
+    tomllib = pytest.importorskip("tomllib")
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    project = tomllib.loads(text)["project"]
+    assert _project_table(text) == {key: project[key] for key in ("version", "requires-python", "dependencies")}
 
 
 def test_versions_agree():
