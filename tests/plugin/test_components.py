@@ -306,3 +306,11 @@ def test_lock_left_by_a_run_that_died(dss, folder):
     html = module.MyRunnable(SAMPLE_PROJECT_KEY, {"state_folder": FOLDER}, {}).run(lambda _: None)
     assert "bob@dss" in html and "expired" in html and "locks/dev.lock" in html
     assert read_json(folder, "/locks/dev.lock")["id"] == "lock-1"
+
+
+def test_folder_of_another_project(dss):
+    dss.add_synthetic_project("SHARED_STATE", datasets=1, recipes=0, scenarios=0, folders=0)
+    other = dss.client().get_project("SHARED_STATE").create_managed_folder("iac")
+    html = sync({"state_folder": f"SHARED_STATE.{other.id}"})
+    assert f"managed folder SHARED_STATE.{other.id}:/states/dev.state.json" in html
+    assert "/states/dev.state.json" in files(other)
