@@ -160,3 +160,14 @@ def test_counts_table_has_a_total():
 def test_error_html_is_escaped_and_has_no_traceback():
     html = error_html("Sync failed", "bad <b>thing</b>\nsecond line")
     assert "&lt;b&gt;" in html and "<p>second line</p>" in html and "Traceback" not in html
+
+
+def test_macro_progress_is_a_percentage_that_never_steps_back():
+    from dataiku_iac.plugin.actions import percent_progress
+
+    seen: list = []
+    report = percent_progress(seen.append)
+    for done, total in [(0, 0), (1, 2), (3, 4), (3, 5), (4, 5), (4, 5), (5, 5)]:
+        report(done, total)
+    assert seen == [0, 50, 75, 80, 100]
+    assert percent_progress(None) is None

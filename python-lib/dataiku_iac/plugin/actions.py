@@ -87,12 +87,19 @@ def build_backend(client: Any, ref: FolderRef, environment: str, **options: Any)
 
 
 def percent_progress(callback: Optional[MacroProgress]) -> Optional[ProgressFn]:
-    """Adapt the manager's ``progress(done, total)`` to a macro's ``progress_callback(percent)``."""
+    """Adapt the manager's ``progress(done, total)`` to a macro's ``progress_callback(percent)``.
+
+    The total grows as listings reveal more objects, so the raw ratio can step back; the bar never does.
+    """
     if callback is None:
         return None
+    shown = [-1]
 
     def report(done: int, total: int) -> None:
-        callback(min(100, int(100 * done / total)) if total else 0)
+        percent = min(100, int(100 * done / total)) if total else 0
+        if percent > shown[0]:
+            shown[0] = percent
+            callback(percent)
 
     return report
 
