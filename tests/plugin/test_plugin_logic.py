@@ -119,9 +119,19 @@ def test_folder_not_writable_and_other_write_errors():
 
 
 def test_dss_unreachable_and_secrets_masked():
-    message = user_message(DSSError("Cannot reach DSS with key s3cr3t-key-value (api_key=abc123)"),
+    message = user_message(DSSError("Refused key s3cr3t-key-value (api_key=abc123)"),
                            secrets=["s3cr3t-key-value", None, ""])
-    assert "unreachable" in message and "s3cr3t" not in message and "abc123" not in message
+    assert message.startswith("DSS refused the request") and "s3cr3t" not in message and "abc123" not in message
+    unreachable = user_message(DSSError(
+        "Cannot reach DSS at http://dss:11200 while listing (HTTPConnectionPool(host='dss', port=11200): Max "
+        "retries exceeded): check DKU_DSS_URL (or --host)"))
+    assert unreachable == (
+        "DSS is unreachable: cannot connect to http://dss:11200. Check that DSS is running, then retry.")
+    slow = user_message(DSSError("DSS at https://dss.example.com did not answer in time while reading x"))
+    assert slow.startswith("DSS at https://dss.example.com did not answer in time")
+    backend = user_message(DSSError("Cannot read managed folder P.F:/x: DSS at http://h:1 is unreachable or did not "
+                                    "answer (ConnectionError)"))
+    assert backend.startswith("DSS is unreachable: cannot connect to http://h:1")
 
 
 def test_lock_message_says_which_file_to_delete():

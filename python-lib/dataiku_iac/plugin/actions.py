@@ -290,6 +290,7 @@ def check_drift_step(client: Any, project_key: str, config: Optional[Mapping[str
     except DataikuIaCError as exc:
         message = _readable(exc, client, config)
         logger.warning("drift check could not run: %s", message)
+        logger.debug("drift check error details", exc_info=True)
         set_variables(**{DRIFT_COUNT_VARIABLE: -1, DRIFT_SUMMARY_VARIABLE: f"Drift check could not run: {message}"})
         raise PluginError(message) from exc
     set_variables(**outcome.variables)
@@ -305,6 +306,7 @@ def _macro(title: str, client: Any, config: Optional[Mapping[str, Any]], action:
     except DataikuIaCError as exc:
         message = _readable(exc, client, config)
         logger.warning("%s: %s", title, message)
+        logger.debug("%s: error details", title, exc_info=True)
         return error_html(title, message)
 
 

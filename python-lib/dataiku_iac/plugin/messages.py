@@ -54,11 +54,24 @@ def _message(exc: DataikuIaCError, environment: Optional[str], folder: Optional[
         )
     if isinstance(exc, StateWriteError):
         if "not writable" in text:
-            return f"The state folder is not writable by this user{where}: {text}"
+            return (
+                f"The state folder is not writable by this user{where}: ask for write access to its project, "
+                f"or choose another folder. Details: {text}"
+            )
         return f"The state could not be written{where}: {text}"
     if isinstance(exc, DSSError):
-        return f"DSS is unreachable or refused the request: {text}"
+        return _dss_message(text)
     return text  # config, corrupted state, sync failures: their own messages already say what to do
+
+
+def _dss_message(text: str) -> str:
+    """DSS errors in the plugin's words: the transport's details (retries, sockets) are left to the logs."""
+    host = re.search(r"(?:Cannot reach DSS|DSS) at (https?://[^\s/]+)", text)
+    if host and "did not answer in time" in text:
+        return f"DSS at {host.group(1)} did not answer in time: it may be overloaded; retry later."
+    if host and ("Cannot reach DSS" in text or "unreachable" in text):
+        return f"DSS is unreachable: cannot connect to {host.group(1)}. Check that DSS is running, then retry."
+    return f"DSS refused the request: {text}"
 
 
 def _where(environment: Optional[str], folder: Optional[str]) -> str:
