@@ -9,7 +9,9 @@ the risk sits in this one module (pinned by ``dataiku-api-client==15.2.0`` and b
 - retries cover connection errors and 429/502/503/504 answers, for idempotent methods only (never a POST,
   which may have reached DSS), with exponential backoff and ``Retry-After`` honoured;
 - ``raise_on_status=False``: once retries are exhausted, the last answer goes back to dataikuapi, which raises
-  its usual ``DataikuException`` rather than a ``requests`` ``RetryError``.
+  its usual ``DataikuException`` rather than a ``requests`` ``RetryError``;
+- the proxy and CA-bundle environment variables are resolved once for the DSS host instead of on every request
+  (requests re-reads the whole environment per request, close to a millisecond of CPU each time).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 from typing import Any, Mapping, Optional
 
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.util.retry import Retry
 
 from ..exceptions import ConfigError
@@ -84,7 +87,26 @@ def harden_client(client: Any, *, timeout: float = DEFAULT_TIMEOUT, retries: int
     adapter = HardenedAdapter(timeout=timeout, retries=retries, pool_size=pool_size)
     for prefix in ("http://", "https://"):
         client._session.mount(prefix, adapter)
+    _pin_environment(client)
     return client
+
+
+def _pin_environment(client: Any) -> None:
+    """Resolve what requests would read from the environment on each request (proxies for the DSS host, a CA
+    bundle), store it on the session, and stop the per-request lookups. Every request goes to one host, so
+    the result is the same; only a change of those variables while the process runs is no longer seen."""
+    session = client._session
+    if not session.trust_env:
+        return
+    host = getattr(client, "host", None)
+    if isinstance(host, str) and host:
+        for scheme, proxy in get_environ_proxies(host).items():
+            session.proxies.setdefault(scheme, proxy)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    # Also stops ~/.netrc lookups: dataikuapi sets its own credentials on the session.
+    session.trust_env = False
 
 
 def client_settings(client: Any) -> Optional[HardenedAdapter]:

@@ -15,7 +15,8 @@ nothing. Only DSS saying "does not exist" makes an object absent. A refused API 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import queue
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -116,77 +117,18 @@ class SyncEngine:
         any object could not be read.
         """
         keys = list(dict.fromkeys(project_keys))
-        failures: Dict[str, str] = {}
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dataiku-iac-sync") as pool:
+            run = _SyncRun(self, pool, missing_ok)
             try:
-                projects, listings, missing = self._round_one(pool, keys, include_children, missing_ok, failures)
-                resources = list(projects)
-                for listing in listings:
-                    resources.extend(listing.resources)
-                resources.extend(self._round_two(pool, listings, len(resources), failures))
+                for key in keys:
+                    run.submit(("project", key, None), self._read_project, key)
+                    for rtype in CHILD_TYPES if include_children else ():
+                        run.submit(("listing", key, rtype), self._list_children, key, rtype)
+                run.drain()
             except _Fatal as fatal:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise fatal.error from fatal.error.__cause__  # the library error, chained to DSS's
-        if failures:
-            raise SyncError(failures)
-        return SyncOutcome(sorted(resources, key=lambda r: r.resource_id), sorted(missing))
-
-    # -- rounds -------------------------------------------------------------------------------------
-
-    def _round_one(self, pool: ThreadPoolExecutor, keys: List[str], include_children: bool, missing_ok: bool,
-                   failures: Dict[str, str]) -> Tuple[List[Resource], List[_Listing], List[str]]:
-        """Projects and listings, concurrently."""
-        futures: Dict[Future, Tuple[str, Optional[str]]] = {}
-        for key in keys:
-            futures[pool.submit(self._read_project, key)] = (key, None)
-            for rtype in CHILD_TYPES if include_children else ():
-                futures[pool.submit(self._list_children, key, rtype)] = (key, rtype)
-        projects: List[Resource] = []
-        listings: List[_Listing] = []
-        missing: List[str] = []
-        errors: List[Tuple[str, str, BaseException]] = []
-        for future, (key, rtype) in self._as_completed(futures):
-            error = future.exception()
-            if error is None:
-                result = future.result()
-                (projects if rtype is None else listings).append(result)
-            elif rtype is None and is_not_found(error):
-                if not missing_ok:
-                    raise _Fatal(ResourceNotFoundError(
-                        f"Project {key} does not exist in DSS (or this API key cannot see it): check the project "
-                        "key, which is case-sensitive"))
-                missing.append(key)
-            else:
-                errors.append((key, f"project.{key}" if rtype is None else f"{rtype}s of {key} (listing)", error))
-        # The listings of a project DSS says is gone describe nothing: only the others' errors count.
-        for key, what, error in errors:
-            if key not in missing:
-                self._record(failures, what, error)
-        return projects, [lst for lst in listings if lst.project_key not in missing], missing
-
-    def _round_two(self, pool: ThreadPoolExecutor, listings: List[_Listing], done: int,
-                   failures: Dict[str, str]) -> List[Resource]:
-        """GET every object the listings could not stand for, ``workers`` at a time."""
-        futures: Dict[Future, Tuple[str, Optional[str]]] = {}
-        for listing in listings:
-            sync = self.child_syncs[listing.resource_type]
-            for name in listing.to_read:
-                rid = make_resource_id(listing.resource_type, listing.project_key, name)
-                futures[pool.submit(self._read_object, sync, listing.project_key, name)] = (rid, None)
-        total = done + len(futures)
-        self._report(done, total)
-        resources: List[Resource] = []
-        for future, (rid, _) in self._as_completed(futures):
-            error = future.exception()
-            if error is None:
-                resources.append(future.result())
-            elif is_not_found(error):
-                logger.info("%s was deleted while the sync ran; it is left out", rid)
-            else:
-                self._record(failures, rid, error)
-            done += 1
-            self._report(done, total)
-        return resources
+        return run.outcome()
 
     # -- tasks (run in the pool) ----------------------------------------------------------------------
 
@@ -229,27 +171,99 @@ class SyncEngine:
     def _retrying(self, function: Callable[[], Any]) -> Any:
         return call_with_retries(function, attempts=self.read_attempts, backoff=self.retry_backoff)
 
-    def _as_completed(self, futures: Dict[Future, Tuple[str, Optional[str]]]):
-        """Yield (future, label) as futures finish; a refused key stops everything at once."""
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                error = future.exception()
-                if error is not None and is_auth_error(error):
-                    library_error = to_library_error(error, f"reading {futures[future][0]}", self._secrets())
-                    library_error.__cause__ = error
-                    raise _Fatal(library_error)
-                yield future, futures[future]
-
-    def _record(self, failures: Dict[str, str], what: str, error: BaseException) -> None:
-        message = str(to_library_error(error, f"reading {what}", self._secrets()))
-        failures[what] = message
-        logger.warning("could not read %s: %s", what, message)
-
-    def _report(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(done, total)
-
     def _secrets(self) -> List[Any]:
         return [getattr(self.client, "api_key", None)]
+
+
+Label = Tuple[str, str, Optional[str]]  # (kind, project key, resource type or resource id)
+
+
+class _SyncRun:
+    """One sync in progress: tasks complete in any order, and reads start as soon as their listing arrives
+    (a slow listing of thousands of datasets does not hold back the recipe reads)."""
+
+    def __init__(self, engine: SyncEngine, pool: ThreadPoolExecutor, missing_ok: bool) -> None:
+        self.engine = engine
+        self.pool = pool
+        self.missing_ok = missing_ok
+        self.completions: queue.Queue[Tuple[Label, Future]] = queue.Queue()
+        self.outstanding = 0
+        self.resources: List[Resource] = []
+        self.errors: List[Tuple[str, str, BaseException]] = []  # (project key, what, error)
+        self.missing: List[str] = []
+        self.done = 0
+        self.total = 0
+
+    def submit(self, label: Label, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` in the pool; its completion is queued under ``label``."""
+        future = self.pool.submit(function, *args)
+        self.outstanding += 1
+        if label[0] != "listing":
+            self.total += 1
+        future.add_done_callback(lambda done: self.completions.put((label, done)))
+
+    def drain(self) -> None:
+        """Handle completions until no task is left (new reads are submitted along the way)."""
+        while self.outstanding:
+            label, future = self.completions.get()
+            self.outstanding -= 1
+            error = future.exception()
+            if error is not None and is_auth_error(error):
+                library_error = to_library_error(error, f"reading {label[2] or label[1]}", self.engine._secrets())
+                library_error.__cause__ = error
+                raise _Fatal(library_error)
+            getattr(self, f"_on_{label[0]}")(label, future, error)
+            if self.engine.progress is not None:
+                self.engine.progress(self.done, self.total)
+
+    def _on_project(self, label: Label, future: Future, error: Optional[BaseException]) -> None:
+        key = label[1]
+        self.done += 1
+        if error is None:
+            self.resources.append(future.result())
+        elif is_not_found(error):
+            if not self.missing_ok:
+                raise _Fatal(ResourceNotFoundError(
+                    f"Project {key} does not exist in DSS (or this API key cannot see it): check the project key, "
+                    "which is case-sensitive"))
+            self.missing.append(key)
+        else:
+            self.errors.append((key, f"project.{key}", error))
+
+    def _on_listing(self, label: Label, future: Future, error: Optional[BaseException]) -> None:
+        key, rtype = label[1], str(label[2])
+        if error is not None:
+            self.errors.append((key, f"{rtype}s of {key} (listing)", error))
+            return
+        listing: _Listing = future.result()
+        self.resources.extend(listing.resources)
+        self.done += len(listing.resources)
+        self.total += len(listing.resources)
+        sync = self.engine.child_syncs[rtype]
+        for name in listing.to_read:
+            rid = make_resource_id(rtype, key, name)
+            self.submit(("read", key, rid), self.engine._read_object, sync, key, name)
+
+    def _on_read(self, label: Label, future: Future, error: Optional[BaseException]) -> None:
+        key, rid = label[1], str(label[2])
+        self.done += 1
+        if error is None:
+            self.resources.append(future.result())
+        elif is_not_found(error):
+            logger.info("%s was deleted while the sync ran; it is left out", rid)
+        else:
+            self.errors.append((key, rid, error))
+
+    def outcome(self) -> SyncOutcome:
+        """The resources read, or :class:`SyncError` listing every failure (projects DSS says are gone, and
+        everything under them, are left out rather than failed)."""
+        gone = set(self.missing)
+        failures: Dict[str, str] = {}
+        for key, what, error in self.errors:
+            if key not in gone:
+                failures[what] = str(to_library_error(error, f"reading {what}", self.engine._secrets()))
+                logger.warning("could not read %s: %s", what, failures[what])
+        if failures:
+            raise SyncError(failures)
+        kept = [r for r in self.resources if r.project_key not in gone]
+        return SyncOutcome(sorted(kept, key=lambda r: r.resource_id), sorted(gone))

@@ -14,12 +14,12 @@ Path patterns are dotted keys; ``*`` matches any one key (and key globs such as 
 
 from __future__ import annotations
 
-import copy
 import fnmatch
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ..canonical import canonical_json
 from ..exceptions import ConfigError
@@ -78,7 +78,11 @@ TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = {
                     "description", "shortDesc", "customFields"),
 }
 
-_SHAKER_UI_STATE = "UI state of the prepare recipe editor, saved with the recipe but not configuration"
+_UI_STATE = "UI state of the data table editor (prepare recipes, scripts embedded in ML tasks), not configuration"
+# Keys only the data table UI writes: ignored at any depth of recipe payloads and saved model tasks.
+_DATA_TABLE_UI_KEYS = ("columnWidthsByName", "explorationSampling", "vizSampling", "exploreUIParams",
+                       "explorationFilters", "globalSearchQuery", "analysisColumnData",
+                       "columnUseScientificNotationByName", "previewMode", "coloring")
 
 #: The built-in ignore rules: what changes in DSS without anyone editing the configuration.
 DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
@@ -105,10 +109,10 @@ DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
     IgnoreRule("scenario", "nextRun", "runtime state (list and light views only)"),
     IgnoreRule("recipe", "payload.**.$*", "UI state the web UI persists in visual payloads ($idx, $selected, "
                "$status with its cached output schema)"),
-    *(IgnoreRule("recipe", f"payload.{key}", _SHAKER_UI_STATE, subtypes=("shaker",)) for key in (
-        "columnWidthsByName", "explorationSampling", "vizSampling", "exploreUIParams", "explorationFilters",
-        "sorting", "coloring", "globalSearchQuery", "analysisColumnData", "columnUseScientificNotationByName",
-        "previewMode")),
+    *(IgnoreRule("recipe", f"payload.**.{key}", _UI_STATE) for key in _DATA_TABLE_UI_KEYS),
+    IgnoreRule("recipe", "payload.sorting", "table sorting of the prepare recipe editor (UI state)",
+               subtypes=("shaker",)),
+    *(IgnoreRule("saved_model", f"miniTask.**.{key}", _UI_STATE) for key in _DATA_TABLE_UI_KEYS),
 )
 
 #: Words that, as a word of a key (``dbPassword``, ``api_key``, ``sasToken``...), mark its value as a secret.
@@ -125,6 +129,7 @@ def key_words(key: str) -> List[str]:
     return [word.lower() for word in _KEY_WORDS.findall(key)]
 
 
+@functools.lru_cache(maxsize=4096)
 def names_secret(key: str, extra_words: FrozenSet[str] = frozenset()) -> bool:
     """True when a key names a credential: one of its words, or two adjacent words joined, is a secret word."""
     words = key_words(key)
@@ -147,18 +152,8 @@ def _is_redactable(value: Any) -> bool:
 
 
 def redact_secrets(node: Any, extra_words: FrozenSet[str] = frozenset()) -> Any:
-    """Replace, in place, values under credential-naming keys by their redaction marker; returns ``node``."""
-    if isinstance(node, dict):
-        for key in list(node):
-            value = node[key]
-            if isinstance(key, str) and names_secret(key, extra_words) and _is_redactable(value):
-                node[key] = redaction_marker(value)
-            else:
-                redact_secrets(value, extra_words)
-    elif isinstance(node, list):
-        for item in node:
-            redact_secrets(item, extra_words)
-    return node
+    """A copy of ``node`` where values under credential-naming keys are replaced by their redaction marker."""
+    return _transform(node, None, frozenset(extra_words))
 
 
 def _split_path(path: str) -> Tuple[str, ...]:
@@ -168,29 +163,74 @@ def _split_path(path: str) -> Tuple[str, ...]:
     return parts
 
 
-def remove_path(node: Any, parts: Sequence[str]) -> None:
-    """Delete, in place, every value matching the pattern ``parts`` (see the module docstring)."""
+Pattern = Tuple[str, ...]
+
+
+class _PathMatcher:
+    """Several ignore patterns matched together during one walk of a document.
+
+    A matcher stands for the patterns still to match below a node; :meth:`step` says whether a key is
+    ignored and which matcher applies below it. Matchers and steps are memoised (keys repeat a lot).
+    """
+
+    def __init__(self, patterns: FrozenSet[Pattern]) -> None:
+        expanded = set()
+        stack = list(patterns)
+        while stack:  # "**" also matches zero levels: its rest applies here too
+            pattern = stack.pop()
+            if pattern not in expanded:
+                expanded.add(pattern)
+                if pattern and pattern[0] == "**":
+                    stack.append(pattern[1:])
+        self._deep = frozenset(p for p in expanded if p and p[0] == "**")
+        self._literal: Dict[str, List[Pattern]] = {}
+        self._globs: List[Tuple[str, Pattern]] = []
+        for pattern in expanded:
+            if pattern and pattern[0] != "**":
+                if any(char in pattern[0] for char in "*?["):
+                    self._globs.append((pattern[0], pattern[1:]))
+                else:
+                    self._literal.setdefault(pattern[0], []).append(pattern[1:])
+        self._steps: Dict[str, Tuple[bool, Optional[_PathMatcher]]] = {}
+
+    def step(self, key: str) -> Tuple[bool, Optional[_PathMatcher]]:
+        """(ignored, matcher below ``key``)."""
+        known = self._steps.get(key)
+        if known is None:
+            rests = list(self._literal.get(key, ()))
+            rests += [rest for glob, rest in self._globs if fnmatch.fnmatchcase(key, glob)]
+            if any(not rest for rest in rests):
+                known = (True, None)
+            else:
+                below = frozenset(rests) | self._deep
+                known = (False, _matcher(below) if below else None)
+            self._steps[key] = known
+        return known
+
+
+@functools.lru_cache(maxsize=1024)
+def _matcher(patterns: FrozenSet[Pattern]) -> _PathMatcher:
+    return _PathMatcher(patterns)
+
+
+def _transform(node: Any, matcher: Optional[_PathMatcher], secret_words: FrozenSet[str]) -> Any:
+    """A copy of ``node`` without ignored paths, with secrets redacted (one pass; lists are transparent)."""
+    if isinstance(node, dict):
+        result = {}
+        for key, value in node.items():
+            child = None
+            if matcher is not None and isinstance(key, str):
+                ignored, child = matcher.step(key)
+                if ignored:
+                    continue
+            value = _transform(value, child, secret_words)
+            if isinstance(key, str) and _is_redactable(value) and names_secret(key, secret_words):
+                value = redaction_marker(value)
+            result[key] = value
+        return result
     if isinstance(node, list):
-        for item in node:
-            remove_path(item, parts)
-        return
-    if not isinstance(node, dict) or not parts:
-        return
-    head, rest = parts[0], parts[1:]
-    if head == "**":
-        remove_path(node, rest)
-        for value in list(node.values()):
-            remove_path(value, parts)
-        return
-    if any(char in head for char in "*?["):
-        keys = [key for key in node if isinstance(key, str) and fnmatch.fnmatchcase(key, head)]
-    else:
-        keys = [head] if head in node else []
-    for key in keys:
-        if rest:
-            remove_path(node[key], rest)
-        else:
-            del node[key]
+        return [_transform(item, matcher, secret_words) for item in node]
+    return node
 
 
 def _permission_key(entry: Any) -> str:
@@ -243,18 +283,22 @@ class SyncRules:
         user_rules = tuple(to_rule(rule) for rule in ignore_rules)
         self.rules: Tuple[IgnoreRule, ...] = (DEFAULT_IGNORE_RULES if include_defaults else ()) + user_rules
         self.secret_words = frozenset(word.lower() for word in secret_words)
-        self._compiled = [(rule, _split_path(rule.path)) for rule in self.rules]
+        self._roots: Dict[Tuple[str, Optional[str]], _PathMatcher] = {}
 
     def rules_for(self, resource_type: str, subtype: Optional[str] = None) -> List[IgnoreRule]:
         """The ignore rules that apply to a resource of this type and DSS subtype."""
         return [rule for rule in self.rules if rule.applies_to(resource_type, subtype)]
 
+    def _root(self, resource_type: str, subtype: Optional[str]) -> _PathMatcher:
+        root = self._roots.get((resource_type, subtype))
+        if root is None:
+            patterns = frozenset(_split_path(rule.path) for rule in self.rules_for(resource_type, subtype))
+            root = self._roots[(resource_type, subtype)] = _matcher(patterns)
+        return root
+
     def attributes(self, resource_type: str, source: Mapping[str, Any]) -> Dict[str, Any]:
-        """Tracked fields of ``source`` (deep-copied), minus ignored paths, normalised, secrets redacted."""
-        attributes = {key: copy.deepcopy(source[key]) for key in TRACKED_FIELDS[resource_type] if key in source}
+        """Tracked fields of ``source`` (copied), minus ignored paths, normalised, with secrets redacted."""
         subtype = source.get("type") if isinstance(source.get("type"), str) else None
-        for rule, parts in self._compiled:
-            if rule.applies_to(resource_type, subtype):
-                remove_path(attributes, parts)
-        normalise(resource_type, attributes)
-        return redact_secrets(attributes, self.secret_words)
+        selected = {key: source[key] for key in TRACKED_FIELDS[resource_type] if key in source}
+        attributes = _transform(selected, self._root(resource_type, subtype), self.secret_words)
+        return normalise(resource_type, attributes)
