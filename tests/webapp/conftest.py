@@ -99,6 +99,9 @@ class FakeRefresh:
     def __init__(self, state: State, diffs: List[Any]) -> None:
         self.state, self.diffs, self.saved = state, diffs, True
 
+    def changes(self) -> List[Any]:
+        return [d for d in self.diffs if d.change_type.value != "unchanged"]
+
 
 class FakeManager:
     """A StateManager stand-in: the live state is ``live`` (round B of the stored state); no DSS involved."""

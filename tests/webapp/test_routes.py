@@ -345,3 +345,21 @@ def test_a_corrupted_report_is_reported_not_crashed(client, state_dir):
     backend.save_report({"format_version": "1.0", "resource_changes": {"not": "a list"}})
     message = error_of(client.get("/api/report?env=dev"), 500)
     assert "resource_changes" in message and "not usable" in message
+
+
+def test_a_report_without_summary_is_counted_from_its_rows(client, state_dir):
+    backend = LocalFileBackend.for_environment("dev", state_dir)
+    backend.save_report({"resource_changes": [{"address": "dataset.SALES.x", "type": "dataset", "change": "added"}]})
+    index = client.get("/api/report?env=dev").get_json()
+    assert index["summary"] == {"added": 1, "removed": 0, "modified": 0}
+    assert index["rows"][0]["change_count"] == 0 and index["context"] == {}
+
+
+def test_values_beyond_64_bit_integers_are_still_served(client, state_dir):
+    backend = LocalFileBackend.for_environment("prod", state_dir)
+    state = backend.load()
+    state.resources["dataset.SALES.orders"].attributes["big"] = 2**70
+    state.resources["dataset.SALES.orders"].refresh_checksum()
+    backend.save(state)
+    data = client.get("/api/resource?env=prod&address=dataset.SALES.orders").get_json()
+    assert data["attributes"]["big"] == 2**70

@@ -548,7 +548,11 @@
       page.state = state;
       return true;
     }, function (error) {
+      // No state for this environment (or it cannot be read): nothing of another environment stays on screen.
       page.state = null;
+      page.history = [];
+      page.reports = [];
+      ["iac-report", "iac-from", "iac-to", "iac-history-rows"].forEach(function (id) { clear(byId(id)); });
       driftView.showMessage(error.message);
       compareView.showMessage(error.message);
       return false;

@@ -47,7 +47,7 @@ from .errors import (
 )
 from .jobs import JobRunner
 from .reports import ReportCache, compare_report, stored_report
-from .views import find_change, report_index, resource_view, state_summary
+from .views import find_change, project_keys_of, report_index, resource_view, state_summary
 
 logger = logging.getLogger("dataiku_iac.webapp")
 
@@ -240,14 +240,14 @@ class _Routes:
             state = result.state
             # Right after the save the live state is the baseline: store the (empty) drift report of that
             # moment, so the page shows "no drift" against the new serial rather than the old report.
-            accepted = sum(1 for d in result.diffs if d.change_type.value != "unchanged")
+            accepted = len(result.changes())
             context = {
                 "environment": env,
                 "baseline_serial": state.serial,
                 "baseline_lineage": state.lineage,
                 "baseline_updated_at": format_timestamp(state.updated_at),
                 "checked_at": format_timestamp(utc_now()),
-                "project_keys": state_summary(state)["project_keys"],
+                "project_keys": project_keys_of(state),
                 "has_drift": False,
                 "accepted_by": viewer.login,
                 "accepted_changes": accepted,

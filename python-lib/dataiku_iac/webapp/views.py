@@ -22,7 +22,6 @@ CHANGE_KINDS = ("added", "removed", "modified")
 
 def state_summary(state: State) -> Dict[str, Any]:
     """Serial, lineage, time, counts by type and projects of a state."""
-    projects = sorted({rid.split(".", 2)[1] for rid in state.resources})
     return {
         "environment": state.environment,
         "serial": state.serial,
@@ -30,8 +29,13 @@ def state_summary(state: State) -> Dict[str, Any]:
         "updated_at": format_timestamp(state.updated_at),
         "resource_count": len(state.resources),
         "counts_by_type": state.counts_by_type(),
-        "project_keys": projects,
+        "project_keys": project_keys_of(state),
     }
+
+
+def project_keys_of(state: State) -> List[str]:
+    """The sorted keys of the projects a state's resources belong to."""
+    return sorted({rid.split(".", 2)[1] for rid in state.resources})
 
 
 def resource_view(state: State, address: str) -> Dict[str, Any]:
