@@ -265,7 +265,7 @@ def test_check_now_shows_progress_then_the_new_report(watched: Watched, emulator
         emulator.set_latency(0)
     page.wait_for_selector(".iac-message-info")
     assert "Drift found" in page.inner_text("#iac-message")
-    assert len(page.query_selector_all("#iac-report option")) == 2
+    page.wait_for_function("document.querySelectorAll('#iac-report option').length === 2")  # reloaded after
     page.wait_for_function("document.querySelectorAll('#iac-drift-view .iac-row').length === 7")
     assert shown_count(page, "modified") == 5
     assert len(demo.backend.list_reports()) == 2
