@@ -51,11 +51,18 @@ def test_every_type_has_tracked_fields_and_every_default_rule_has_a_reason() -> 
 def test_dataset_attributes_keep_configuration_and_drop_volatile_fields() -> None:
     attributes = SyncRules().attributes("dataset", dataset())
     assert list(attributes) == ["name", "type", "managed", "params", "formatType", "formatParams", "schema",
-                                "metrics", "metricsChecks", "tags"]
+                                "metrics", "metricsChecks", "tags", "description", "shortDesc", "customFields",
+                                "customMeta"]
+    assert (attributes["description"], attributes["customMeta"]) == ("", {"kv": {}})  # absent: empty values
     assert attributes["formatParams"] == {"separator": ","}
     assert attributes["metrics"] == {"probes": []} and attributes["metricsChecks"] == {"checks": []}
     assert attributes["tags"] == ["a", "b"]
     assert "versionTag" not in attributes and "lastBuild" not in attributes and "projectKey" not in attributes
+
+
+def test_null_metadata_takes_the_empty_value_and_other_nulls_stay() -> None:
+    attributes = SyncRules().attributes("dataset", dataset(description=None, formatType=None))
+    assert attributes["description"] == "" and attributes["formatType"] is None
 
 
 def test_attributes_are_a_copy() -> None:

@@ -6,7 +6,8 @@ All of it is data in this one module, so a reviewer can read why each field is o
 - :data:`DEFAULT_IGNORE_RULES`: paths inside those fields that change without a configuration edit, one
   :class:`IgnoreRule` per field with its reason (reference ``dss-rest-api.md`` §4); users add their own;
 - secrets: values under keys that name credentials are replaced by a marker that changes with the value;
-- normalisation: sets DSS returns in its own order (tags, permissions) are sorted.
+- normalisation: sets DSS returns in its own order (tags, permissions) are sorted, and absent metadata fields
+  take their empty value (:data:`FIELD_DEFAULTS`).
 
 Path patterns are dotted keys; ``*`` matches any one key (and key globs such as ``$*`` work, via
 ``fnmatch``), ``**`` any number of levels; lists are transparent (a pattern applies to every item).
@@ -54,8 +55,8 @@ class IgnoreRule:
         return data
 
 
-#: Top-level fields kept per resource type, in display order. Fields absent from a DSS object are left out
-#: (both the list and the GET paths see the same object, so absence never causes drift). ``payload``
+#: Top-level fields kept per resource type, in display order. Fields absent from a DSS object are left out,
+#: except the metadata fields of :data:`FIELD_DEFAULTS`, which take their empty value. ``payload``
 #: (recipes), ``script`` (python scenarios), ``permissions`` and ``variables`` (projects) come from other
 #: endpoints than the definition.
 TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = {
@@ -76,6 +77,17 @@ TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = {
     "saved_model": ("name", "savedModelType", "contentType", "publishPolicy", "rebuildBehavior", "miniTask",
                     "partitioning", "flowOptions", "conditionalOutputs", "metrics", "metricsChecks", "tags",
                     "description", "shortDesc", "customFields"),
+}
+
+#: Values a tracked field has when DSS leaves it out (or sends null): filled in, so that an object whose metadata
+#: was saved once (DSS then writes the empty values out) does not differ from one never edited.
+FIELD_DEFAULTS: Mapping[str, Any] = {
+    "tags": [],
+    "description": "",
+    "shortDesc": "",
+    "customFields": {},
+    "customMeta": {"kv": {}},
+    "checklists": {"checklists": []},
 }
 
 _UI_STATE = "UI state of the data table editor (prepare recipes, scripts embedded in ML tasks), not configuration"
@@ -299,6 +311,12 @@ class SyncRules:
     def attributes(self, resource_type: str, source: Mapping[str, Any]) -> Dict[str, Any]:
         """Tracked fields of ``source`` (copied), minus ignored paths, normalised, with secrets redacted."""
         subtype = source.get("type") if isinstance(source.get("type"), str) else None
-        selected = {key: source[key] for key in TRACKED_FIELDS[resource_type] if key in source}
+        selected = {}
+        for key in TRACKED_FIELDS[resource_type]:
+            value = source.get(key)
+            if value is None and key in FIELD_DEFAULTS:
+                value = FIELD_DEFAULTS[key]
+            if value is not None or key in source:
+                selected[key] = value
         attributes = _transform(selected, self._root(resource_type, subtype), self.secret_words)
         return normalise(resource_type, attributes)
