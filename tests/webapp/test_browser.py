@@ -285,6 +285,7 @@ def test_five_thousand_changes_stay_responsive(watched: Watched):
     page.fill("#iac-drift-view .iac-search", "table_04999")
     page.wait_for_function("document.querySelectorAll('#iac-drift-view .iac-row').length === 1")
     searched = time.monotonic() - started
+    print(f"5,000 changes: loaded in {loaded:.2f} s, searched in {searched:.2f} s")
     assert loaded < 5.0 and searched < 2.0, (loaded, searched)
 
 
