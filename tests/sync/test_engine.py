@@ -217,3 +217,20 @@ def test_unreachable_dss(emulator: DSSEmulator) -> None:
         engine.sync([KEY])
     with pytest.raises(DSSError, match="Cannot reach DSS"):
         engine.list_project_keys()
+
+
+def test_an_interrupted_sync_drops_its_queued_reads(emulator: DSSEmulator) -> None:
+    emulator.add_synthetic_project(SYN, datasets=40, recipes=35, scenarios=0, folders=0)
+    emulator.set_latency(0.01)
+    most_outstanding = [0]
+
+    def interrupt(done: int, total: int) -> None:  # Ctrl-C once a few recipe reads have finished
+        most_outstanding[0] = max(most_outstanding[0], total - done)
+        if most_outstanding[0] >= 30 and total - done <= most_outstanding[0] - 5:
+            raise KeyboardInterrupt
+
+    engine = engine_for(emulator, workers=2, progress=interrupt)
+    emulator.clear_request_counts()
+    with pytest.raises(KeyboardInterrupt):
+        engine.sync([SYN])
+    assert emulator.request_counts()["GET /projects/<project_key>/recipes/<name>"] < 15

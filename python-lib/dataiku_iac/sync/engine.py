@@ -128,6 +128,10 @@ class SyncEngine:
             except _Fatal as fatal:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise fatal.error from fatal.error.__cause__  # the library error, chained to DSS's
+            except BaseException:
+                # Ctrl-C or a failing progress callback: drop the queued reads rather than wait for them all.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         return run.outcome()
 
     # -- tasks (run in the pool) ----------------------------------------------------------------------
