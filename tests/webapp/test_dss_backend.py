@@ -142,7 +142,7 @@ def test_backend_py_without_an_injected_app(monkeypatch, dss, folder):
 
 @pytest.mark.parametrize(("config", "message"), [
     ({}, "State folder: choose the managed folder"),
-    ({"state_folder": "nope1234"}, "no managed folder 'nope1234' could be opened"),
+    ({"state_folder": "nope1234"}, f"State folder: no managed folder 'nope1234' in project {SAMPLE_PROJECT_KEY}"),
     ({"state_folder": "x", "environment": "../prod"}, "Environment: Invalid environment name"),
 ])
 def test_bad_webapp_settings_are_readable_errors(monkeypatch, dss, config, message):

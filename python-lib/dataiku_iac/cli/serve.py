@@ -89,9 +89,11 @@ def build_context(args: argparse.Namespace) -> Any:
         if args.state_dir:
             raise ConfigError("Pass either --state-dir or --project/--folder, not both.")
         client = dss_client(args, required=True)
-        from ..webapp.dss import managed_folder_context, resolve_folder
+        from ..plugin.actions import resolve_folder
+        from ..plugin.config import FolderRef
+        from ..webapp.dss import managed_folder_context
 
-        folder = resolve_folder(client, [(args.project, args.folder)], f"{args.project}.{args.folder}")
+        folder = resolve_folder(client, FolderRef(args.project, args.folder))
         return managed_folder_context(client, folder, default_environment=args.env,
                                       identify=local_viewer(args.read_only), check_origin=True)
     client = dss_client(args, required=False)

@@ -12,8 +12,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, 
 
 from ..backends.base import StateBackend
 from ..backends.managed_folder import ManagedFolderBackend
-from ..exceptions import ConfigError
-from ..plugin.config import LABEL_FOLDER, parse_environment, parse_folder
+from ..plugin.actions import resolve_folder
+from ..plugin.config import parse_environment, parse_folder
 from .context import Viewer, WebappContext, environments_from_paths, manager_factory_for
 
 logger = logging.getLogger("dataiku_iac.webapp")
@@ -28,24 +28,10 @@ def dss_webapp_context(client: Any, project_key: str, config: Optional[Mapping[s
     config = config or {}
     folder_ref = parse_folder(config.get("state_folder"), project_key)
     environment = parse_environment(config.get("environment"))
-    folder = resolve_folder(client, folder_ref.candidates(), str(folder_ref))
+    folder = resolve_folder(client, folder_ref)
     return managed_folder_context(
         client, folder, default_environment=environment, identify=dss_viewer_check(client, project_key)
     )
-
-
-def resolve_folder(client: Any, candidates: Iterable[Tuple[str, str]], shown: str) -> Any:
-    """The first ``(project key, folder id)`` among ``candidates`` whose folder DSS knows."""
-    tried = []
-    for project_key, folder_id in candidates:
-        folder = client.get_project(project_key).get_managed_folder(folder_id)
-        try:
-            folder.get_definition()
-        except Exception as exc:  # not found or not readable: try the next reading of the value
-            tried.append(f"{project_key}.{folder_id} ({exc})")
-            continue
-        return folder
-    raise ConfigError(f"{LABEL_FOLDER}: no managed folder {shown!r} could be opened: {'; '.join(tried)}")
 
 
 def managed_folder_context(
