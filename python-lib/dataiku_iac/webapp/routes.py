@@ -21,6 +21,7 @@ Errors answer ``{"error": {"status", "message"}}`` with the status; a traceback 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, Dict, Optional
@@ -91,8 +92,6 @@ def json_response(data: Any, status: int = 200) -> Response:
     try:
         body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:  # a value orjson refuses (e.g. an integer beyond 64 bits): the stdlib's encoder is lax
-        import json
-
         body = json.dumps(data, default=str).encode("utf-8")
     response = Response(body, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"  # always the stored state as it is now
