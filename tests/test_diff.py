@@ -452,3 +452,32 @@ def test_json_report_carries_text_diffs(engine: DiffEngine) -> None:
     [entry] = diffs_to_json(engine.diff(state(old), state(new)))["resource_changes"]
     assert "+print(df)" in entry["attribute_changes"][0]["text_diff"]
     json.dumps(entry)
+
+
+class TestSetLists:
+    """Tags are sets: one tag added is one change, and their order is not a change."""
+
+    def test_one_tag_added_is_one_addition(self):
+        changes = DiffEngine().compare({"tags": ["a", "c", "d"]}, {"tags": ["a", "b", "c", "d"]})
+        assert [(c.change_type, c.path_str, c.new) for c in changes] == [(ChangeType.ADDED, "tags[value=b]", "b")]
+
+    def test_removed_tag_and_reorder(self):
+        changes = DiffEngine().compare({"tags": ["x", "y", "z"]}, {"tags": ["z", "x"]})
+        assert [(c.change_type, c.path_str, c.old) for c in changes] == [(ChangeType.REMOVED, "tags[value=y]", "y")]
+
+    def test_type_strict_members(self):
+        changes = DiffEngine().compare({"tags": [1, "1"]}, {"tags": [True, "1"]})
+        assert {(c.change_type, c.path_str) for c in changes} == {
+            (ChangeType.REMOVED, "tags[value=1]"),
+            (ChangeType.ADDED, "tags[value=True]"),
+        }
+
+    def test_non_scalar_or_duplicate_members_fall_back_to_positions(self):
+        changes = DiffEngine().compare({"tags": ["a", "a"]}, {"tags": ["a", "b"]})
+        assert [c.path_str for c in changes] == ["tags[1]"]
+        changes = DiffEngine().compare({"tags": [{"k": 1}]}, {"tags": [{"k": 2}]})
+        assert [c.path_str for c in changes] == ["tags[0].k"]
+
+    def test_set_paths_are_configurable(self):
+        changes = DiffEngine(set_paths=()).compare({"tags": ["a", "c"]}, {"tags": ["a", "b", "c"]})
+        assert [c.path_str for c in changes] == ["tags[1]", "tags[2]"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import json
 from types import MappingProxyType
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .models.diff import AttributeChange, ChangeType, ListKey, PathElement, ResourceDiff, format_path
 from .models.state import Resource, State
@@ -37,6 +37,10 @@ DEFAULT_LIST_KEYS: Mapping[str, str] = MappingProxyType(
         "params.steps": "id",  # step-based scenario steps
     }
 )
+
+#: Lists compared as sets of scalars (attribute paths as in :data:`DEFAULT_LIST_KEYS`): adding one tag is one
+#: addition ``tags[value=x]``, not a shift of every tag after it. Order inside them is not a change.
+DEFAULT_SET_PATHS: Tuple[str, ...] = ("tags", "labels", "metadata.tags")
 
 #: Strings at least this long (or holding a line break) get a unified text diff when they change.
 TEXT_DIFF_MIN_LENGTH = 120
@@ -106,7 +110,8 @@ class DiffEngine:
     """Compare two states and list what was added, removed, modified or left unchanged.
 
     ``list_keys`` is the list-key policy (default :data:`DEFAULT_LIST_KEYS`; pass ``{}`` to compare every
-    list by position). ``text_diff_min_length``: changed strings at least this long, or multi-line, get a
+    list by position); ``set_paths`` lists compared as sets of scalars (default :data:`DEFAULT_SET_PATHS`).
+    ``text_diff_min_length``: changed strings at least this long, or multi-line, get a
     unified diff in :attr:`AttributeChange.text_diff`.
     """
 
@@ -114,10 +119,13 @@ class DiffEngine:
         self,
         list_keys: Optional[Mapping[str, str]] = None,
         text_diff_min_length: int = TEXT_DIFF_MIN_LENGTH,
+        set_paths: Optional[Sequence[str]] = None,
     ) -> None:
         self.list_keys: Dict[str, str] = dict(DEFAULT_LIST_KEYS if list_keys is None else list_keys)
         self.text_diff_min_length = text_diff_min_length
         self._patterns = [(tuple(path.split(".")), key) for path, key in sorted(self.list_keys.items())]
+        chosen_set_paths = DEFAULT_SET_PATHS if set_paths is None else set_paths
+        self._set_patterns = {tuple(path.split(".")) for path in chosen_set_paths}
 
     # -- resources ---------------------------------------------------------------------------------
 
@@ -188,6 +196,9 @@ class DiffEngine:
                 self._walk(old[key], new[key], (*path, key), (*pattern, str(key)), out)
 
     def _walk_array(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
+        if pattern in self._set_patterns and _scalar_set(old) is not None and _scalar_set(new) is not None:
+            self._walk_set(old, new, path, out)
+            return
         field = self.list_key_for(pattern)
         if field is not None:
             old_items, new_items = _index_by_key(old, field), _index_by_key(new, field)
@@ -207,6 +218,13 @@ class DiffEngine:
                 self._walk(old_items[key], item, item_path, pattern, out)
             else:
                 out.append(AttributeChange(ChangeType.ADDED, item_path, new=item))
+
+    def _walk_set(self, old: list, new: list, path: Path, out: list) -> None:
+        old_set, new_set = _scalar_set(old), _scalar_set(new)
+        for _, value in sorted(old_set - new_set, key=str):
+            out.append(AttributeChange(ChangeType.REMOVED, (*path, ListKey("value", value)), old=value))
+        for _, value in sorted(new_set - old_set, key=str):
+            out.append(AttributeChange(ChangeType.ADDED, (*path, ListKey("value", value)), new=value))
 
     def _walk_positional(self, old: list, new: list, path: Path, pattern: Pattern, out: list) -> None:
         common = min(len(old), len(new))
@@ -309,6 +327,17 @@ def _index_by_key(items: list, field: str) -> Optional[Dict[Tuple[str, Any], Any
             return None
         index[key] = item
     return index
+
+
+def _scalar_set(items: list) -> Optional[set]:
+    """The items as a set of (kind, value) when they are unique strings, integers or booleans, else None."""
+    members = set()
+    for item in items:
+        kind = json_kind(item)
+        if kind not in ("str", "int", "bool"):
+            return None
+        members.add((kind, item))
+    return members if len(members) == len(items) else None
 
 
 def _same_relative_order(old_items: dict, new_items: dict) -> bool:
