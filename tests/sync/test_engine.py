@@ -234,3 +234,11 @@ def test_an_interrupted_sync_drops_its_queued_reads(emulator: DSSEmulator) -> No
     with pytest.raises(KeyboardInterrupt):
         engine.sync([SYN])
     assert emulator.request_counts()["GET /projects/<project_key>/recipes/<name>"] < 15
+
+
+def test_list_items_without_attribution_are_read(emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = DatasetSync.list_items
+    monkeypatch.setattr(DatasetSync, "list_items", lambda self, key: [
+        {k: v for k, v in item.items() if k != "versionTag"} for item in original(self, key)])
+    resources = {r.resource_id: r for r in engine_for(emulator).sync([KEY]).resources}
+    assert resources[f"dataset.{KEY}.raw_customers"].metadata.last_modified_by == "jane.doe"

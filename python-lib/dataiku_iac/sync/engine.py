@@ -1,15 +1,18 @@
 """The fast sync: list first, read only what lists lack, concurrently, and all or nothing.
 
-For each project, round one runs concurrently: the project itself (settings, permissions, variables) and one
-listing per child type. A list item that carries every tracked attribute (checked per item, and the first one
-of each listing checked once against a GET, ``verify_lists``) becomes a resource directly; the others (every
-recipe, for its payload; every scenario, for its triggers and steps) are read in round two by a bounded
-thread pool. Requests therefore number about ``9 + recipes + scenarios + python scenarios`` per project,
-instead of one per object plus the listings.
+For each project, the project itself (settings, permissions, variables) and one listing per child type are
+read concurrently. A list item that carries every tracked attribute (checked per item, and the first one of
+each listing checked once against a GET, ``verify_lists``) becomes a resource directly; the others (every
+recipe, for its payload; every scenario, for its triggers and steps) are read by a bounded thread pool as soon
+as their listing arrives. Requests therefore number about ``8 + recipes + scenarios + python scenarios`` per
+project (plus one check per listing served whole), instead of one per object plus the listings.
 
 All or nothing: an object that cannot be read (after the transport's retries and ``read_attempts`` on DSS
 errors) is recorded, the other reads finish, and :class:`SyncError` lists every failure; the caller writes
 nothing. Only DSS saying "does not exist" makes an object absent. A refused API key stops the sync at once.
+
+``progress(done, total)`` is called from the calling thread; ``total`` grows while listings arrive (each
+listing adds its objects) and is final once every listing is in.
 """
 
 from __future__ import annotations
@@ -164,7 +167,8 @@ class SyncEngine:
                 return True  # deleted meanwhile: nothing to compare, and round two will not ask again
             raise
         listed, read = sync.to_resource(key, item), sync.to_resource(key, raw)
-        return listed.metadata.checksum == read.metadata.checksum
+        # The attribution (versionTag) must be in the list items too, or reports lose "changed by X at T".
+        return _fingerprint(listed) == _fingerprint(read)
 
     def _read_object(self, sync: ProjectObjectSync, key: str, name: str) -> Resource:
         raw = self._retrying(lambda: sync.read(key, name))
@@ -177,6 +181,11 @@ class SyncEngine:
 
     def _secrets(self) -> List[Any]:
         return [getattr(self.client, "api_key", None)]
+
+
+def _fingerprint(resource: Resource) -> Tuple[Any, ...]:
+    metadata = resource.metadata
+    return metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by, metadata.last_modified_at
 
 
 Label = Tuple[str, str, Optional[str]]  # (kind, project key, resource type or resource id)

@@ -236,7 +236,7 @@ def _transform(node: Any, matcher: Optional[_PathMatcher], secret_words: FrozenS
                 if ignored:
                     continue
             value = _transform(value, child, secret_words)
-            if isinstance(key, str) and _is_redactable(value) and names_secret(key, secret_words):
+            if isinstance(key, str) and names_secret(key, secret_words) and _is_redactable(value):
                 value = redaction_marker(value)
             result[key] = value
         return result
