@@ -182,3 +182,24 @@ def test_list_all_falls_back_to_gets_and_skips_objects_deleted_meanwhile(client:
 def test_rules_are_shared_by_the_syncs(client: Any) -> None:
     rules = SyncRules([{"type": "dataset", "path": "schema", "reason": "schemas are managed elsewhere"}])
     assert "schema" not in DatasetSync(client, rules).fetch(f"dataset.{KEY}.raw_customers").attributes
+
+
+def test_permissions_reserved_to_admins_do_not_block_the_project(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataikuapi.dss.project import DSSProject
+    from dataikuapi.utils import DataikuException
+
+    from dataiku_iac.sync.project import UNREADABLE_PERMISSIONS
+
+    def forbidden(self: DSSProject) -> dict:
+        raise DataikuException("com.dataiku.dip.exceptions.UnauthorizedException: Action forbidden: not admin")
+
+    monkeypatch.setattr(DSSProject, "get_permissions", forbidden)
+    attributes = ProjectSync(client).fetch(f"project.{KEY}").attributes
+    assert attributes["permissions"] == UNREADABLE_PERMISSIONS and attributes["owner"] == "data.team"
+
+    def broken(self: DSSProject) -> dict:
+        raise DataikuException("java.lang.RuntimeException: boom")
+
+    monkeypatch.setattr(DSSProject, "get_permissions", broken)
+    with pytest.raises(DSSError, match="boom"):
+        ProjectSync(client).fetch(f"project.{KEY}")

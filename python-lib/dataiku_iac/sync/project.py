@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, List, Optional
 
-from ..dss.errors import call_with_retries, to_library_error
+from ..dss.errors import call_with_retries, is_auth_error, to_library_error
 from ..models.state import Resource, make_resource_id, parse_resource_id
 from .base import Raw, ResourceSync, version_metadata
+
+logger = logging.getLogger("dataiku_iac.sync")
+
+#: Recorded instead of the permissions when the API key may read the project but not its permissions (DSS
+#: reserves them to project admins): the rest of the project still syncs, and the report says why they differ.
+UNREADABLE_PERMISSIONS = "<unreadable: this API key may not read the project's permissions>"
 
 
 class ProjectSync(ResourceSync):
@@ -30,14 +37,26 @@ class ProjectSync(ResourceSync):
         """The raw project: its settings, with ``permissions`` (and ``owner``) and ``variables`` merged in."""
         project = self.client.get_project(project_key)
         raw = dict(project.get_settings().get_raw())
-        permissions = project.get_permissions()
         variables = project.get_variables()
         raw["projectKey"] = project_key
-        raw["permissions"] = permissions.get("permissions", [])
-        if permissions.get("owner"):
-            raw["owner"] = permissions["owner"]
+        raw.update(self._permissions(project))
         raw["variables"] = {"standard": variables.get("standard", {}), "local": variables.get("local", {})}
         return raw
+
+    def _permissions(self, project: Any) -> Raw:
+        """``permissions`` (and ``owner``) from ``GET /projects/K/permissions``, or the unreadable marker."""
+        try:
+            answer = project.get_permissions()
+        except Exception as exc:
+            if not is_auth_error(exc):
+                raise
+            logger.warning("permissions of project %s are not readable with this API key: %s", project.project_key,
+                           exc)
+            return {"permissions": UNREADABLE_PERMISSIONS}
+        result: Raw = {"permissions": answer.get("permissions", [])}
+        if answer.get("owner"):
+            result["owner"] = answer["owner"]
+        return result
 
     def to_resource(self, project_key: str, raw: Raw) -> Resource:
         """Build the project resource from a raw project (pure)."""
