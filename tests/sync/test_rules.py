@@ -188,3 +188,12 @@ def test_normalise_sorts_tags_and_project_permissions() -> None:
     other = {"tags": ["b", 1], "permissions": [{"group": "b"}, {"group": "a"}]}
     normalise("dataset", other)
     assert other == {"tags": ["b", 1], "permissions": [{"group": "b"}, {"group": "a"}]}
+
+
+def test_matching_works_once_the_step_memo_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataiku_iac.sync import rules as rules_module
+
+    monkeypatch.setattr(rules_module, "_MAX_MEMOISED_STEPS", 0)
+    rules = SyncRules([{"type": "dataset", "path": "params.**.secretPath", "reason": "test"}])
+    source = dataset(params={"connection": "fs", "nested": {"secretPath": "x", "keep": 1}})
+    assert rules.attributes("dataset", source)["params"] == {"connection": "fs", "nested": {"keep": 1}}

@@ -176,6 +176,7 @@ def _split_path(path: str) -> Tuple[str, ...]:
 
 
 Pattern = Tuple[str, ...]
+_MAX_MEMOISED_STEPS = 20000
 
 
 class _PathMatcher:
@@ -216,7 +217,8 @@ class _PathMatcher:
             else:
                 below = frozenset(rests) | self._deep
                 known = (False, _matcher(below) if below else None)
-            self._steps[key] = known
+            if len(self._steps) < _MAX_MEMOISED_STEPS:  # bounded: a long-running webapp sees many keys
+                self._steps[key] = known
         return known
 
 
