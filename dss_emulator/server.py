@@ -17,8 +17,18 @@ from .seed_types import ProjectSeed
 HOST = "127.0.0.1"  # never bind anything else: the emulator has no real security
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler without the per-request access log line (tests make thousands)."""
+class KeepAliveRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler speaking HTTP/1.1, so clients keep their connections alive as they do with DSS.
+
+    werkzeug defaults to HTTP/1.0 and closes the connection after every response; a real DSS keeps it
+    open, and a sync issuing a thousand requests should not pay a TCP handshake (and server thread) each.
+    """
+
+    protocol_version = "HTTP/1.1"
+
+
+class QuietRequestHandler(KeepAliveRequestHandler):
+    """The keep-alive handler without the per-request access log line (tests make thousands)."""
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
@@ -74,7 +84,7 @@ class DSSEmulator:
         """Bind 127.0.0.1 and serve in a daemon thread; returns once the socket accepts requests."""
         if self._server is not None:
             return self
-        handler = WSGIRequestHandler if self._log_requests else QuietRequestHandler
+        handler = KeepAliveRequestHandler if self._log_requests else QuietRequestHandler
         server = make_server(HOST, self._port, self.app, threaded=True, request_handler=handler)
         ready = threading.Event()
 
