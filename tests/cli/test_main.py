@@ -25,22 +25,31 @@ def test_version_and_help(cli):
         assert f"    {command} " in result.out
 
 
-def test_no_command_prints_help_and_fails(cli):
+def test_no_command_says_so_in_one_line_and_fails(cli):
     result = cli()
-    assert result.code == 1 and "usage: dataiku-iac" in result.err
+    assert result.code == 1 and result.err == "Error: name a command. Run 'dataiku-iac --help' for the list.\n"
 
 
-def test_usage_errors_exit_1_not_2(cli):
+def test_usage_errors_exit_1_not_2_with_one_line(cli):
     # argparse's own status 2 would read as "drift detected" in CI
     result = cli("drift", "--format", "yaml")
     assert result.code == 1 and "invalid choice: 'yaml'" in result.err
-    assert cli("sync", "--workers", "0").code == 1
-    assert cli("nosuchcommand").code == 1
+    assert result.err.count("\n") == 1 and "dataiku-iac drift --help" in result.err
+    for misuse in (("sync", "--workers", "0"), ("nosuchcommand",), ("diff", "only-one.json"), ("show", "--type")):
+        result = cli(*misuse)
+        assert result.code == 1 and result.err.startswith("Error: ") and result.err.count("\n") == 1, misuse
 
 
-def test_api_key_is_never_an_argument(cli):
-    result = cli("drift", "--api-key", "secret")
-    assert result.code == 1 and "unrecognized arguments" in result.err
+def test_api_key_is_never_an_argument_nor_echoed(cli):
+    misuses = (
+        ("drift", "--api-key", "s3cret-value"),
+        ("drift", "--api-key=s3cret-value"),
+        ("sync", "P", "--x=s3cret-value"),
+    )
+    for args in misuses:
+        result = cli(*args)
+        assert result.code == 1 and "unrecognized arguments" in result.err
+        assert "s3cret-value" not in result.err + result.out
 
 
 def run_with(error: BaseException, *flags: str) -> argparse.Namespace:

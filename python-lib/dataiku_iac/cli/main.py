@@ -49,9 +49,21 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:  # type: ignore[override]
-        """Print the usage and the message, then exit 1."""
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+        """Print one line (what is wrong, where the usage is), then exit 1.
+
+        Values of unrecognised arguments are not echoed: ``--api-key SECRET`` must not print the secret.
+        """
+        self.exit(EXIT_ERROR, f"Error: {_without_values(message)}. Run '{self.prog} --help' for the usage.\n")
+
+
+def _without_values(message: str) -> str:
+    """argparse's message with the words after "unrecognized arguments:" reduced to the option names."""
+    head, marker, rest = message.partition("unrecognized arguments:")
+    if not marker:
+        return message
+    options = [word.split("=", 1)[0] for word in rest.split() if word.startswith("-")]
+    shown = " ".join(options) if options else "(values not shown)"
+    return f"{head}{marker} {shown}"
 
 
 def build_parser() -> ArgumentParser:
@@ -140,7 +152,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     run = getattr(args, "_run", None)
     if run is None:
-        parser.print_help(sys.stderr)
+        print(f"Error: name a command. Run '{parser.prog} --help' for the list.", file=sys.stderr)
         return EXIT_ERROR
     _configure_logging(args.debug)
     return run_command(run, args)
