@@ -277,3 +277,45 @@ def test_refresh_holds_the_lock(backend: LocalFileBackend, client: Any) -> None:
     waiting = StateManager(LocalFileBackend(backend.state_file, lock_timeout=0.1), client, "dev")
     with holder.lock("someone else's sync"), pytest.raises(StateLockedError):
         waiting.refresh([KEY])
+
+
+# -- accepting the live state ----------------------------------------------------------------------------
+
+def test_accept_live_stores_what_was_reviewed_and_keeps_what_was_not_checked(manager: StateManager, client: Any,
+                                                                            emulator: DSSEmulator) -> None:
+    emulator.add_synthetic_project(OTHER, datasets=3, recipes=2, scenarios=0)
+    first = manager.refresh([KEY, OTHER]).state
+    settings = client.get_project(KEY).get_recipe("compute_customers_prepared").get_settings()
+    settings.set_code("print('reviewed')\n")
+    settings.save()
+    for include_children in (False, True):
+        result = manager.detect_drift([KEY], include_children=include_children)
+        assert result.has_drift is include_children
+        if include_children:
+            accepted = manager.accept_live(result)
+    assert accepted.serial == first.serial + 1
+    stored = manager.load_state()
+    assert set(stored.resources) == set(first.resources)  # the other project and every child are still there
+    assert stored.resources[f"recipe.{KEY}.compute_customers_prepared"].attributes["payload"] == "print('reviewed')\n"
+    assert not manager.detect_drift().has_drift
+
+
+def test_accept_live_of_a_projects_only_check_keeps_the_children(manager: StateManager, client: Any) -> None:
+    first = manager.refresh([KEY]).state
+    client.get_project(KEY).get_metadata()  # nothing changes: a projects-only check of an unchanged project
+    result = manager.detect_drift(include_children=False)
+    stored = manager.accept_live(result)
+    assert set(stored.resources) == set(first.resources) and stored.serial == first.serial
+
+
+def test_accept_live_after_someone_else_saved_is_refused(manager: StateManager, client: Any,
+                                                       backend: LocalFileBackend) -> None:
+    manager.refresh([KEY])
+    result = manager.detect_drift()
+    other = StateManager(backend, client, "dev")
+    settings = client.get_project(KEY).get_recipe("compute_customers_prepared").get_settings()
+    settings.set_code("print('meanwhile')\n")
+    settings.save()
+    other.refresh()
+    with pytest.raises(StaleStateError):
+        manager.accept_live(result)

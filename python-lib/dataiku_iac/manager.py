@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from .backends.base import StateBackend
 from .diff import DiffEngine
 from .dss.client import ensure_pool
-from .exceptions import ConfigError, ResourceNotFoundError, StateNotFoundError
+from .exceptions import ConfigError, ResourceNotFoundError, StaleStateError, StateNotFoundError
 from .models.diff import ChangeType, ResourceDiff
 from .models.state import Resource, State, parse_resource_id
 from .report.json_report import diffs_to_json
@@ -40,6 +40,7 @@ class DriftResult:
     checked_at: datetime
     environment: str = ""
     project_keys: List[str] = field(default_factory=list)
+    include_children: bool = True
 
     def changes(self) -> List[ResourceDiff]:
         """The diffs that are not UNCHANGED."""
@@ -172,7 +173,7 @@ class StateManager:
         diffs = DiffEngine().diff(scoped, live)
         summary = DiffEngine().summary(diffs)
         has_drift = any(d.change_type is not ChangeType.UNCHANGED for d in diffs)
-        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys)
+        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children)
 
     def refresh(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
                 all_projects: bool = False, force: bool = False) -> RefreshResult:
@@ -198,6 +199,22 @@ class StateManager:
             self.backend.save(state, force=force)
             self._bound = (state.serial, state.lineage)
         return RefreshResult(state, diffs, saved=previous_serial is None or state.serial != previous_serial)
+
+    def accept_live(self, result: DriftResult) -> State:
+        """Store the live state a drift check reported as the new baseline; returns the stored state.
+
+        Exactly what the user reviewed is stored (no second sync), merged into the stored state so projects
+        and children the check did not cover are kept. If the stored state moved since the check (another
+        save), :class:`StaleStateError`: review the new drift, then accept again.
+        """
+        with self.backend.lock("accept live"):
+            stored = self.backend.load()
+            if (stored.serial, stored.lineage) != (result.baseline.serial, result.baseline.lineage):
+                raise StaleStateError(result.baseline.serial, stored.serial, self.backend.location)
+            state = _merged(stored, result.live, result.project_keys, result.include_children, self.environment)
+            self.backend.save(state)
+            self._bound = (state.serial, state.lineage)
+        return state
 
     # -- helpers ----------------------------------------------------------------------------------------
 

@@ -183,16 +183,12 @@ def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, prog
 
 
 def _accept_live(manager: StateManager, result: DriftResult) -> int:
-    """Store the live state that was just reported, as the successor of the baseline it was compared with.
+    """Store the live state that was just reported as the new baseline (see ``StateManager.accept_live``).
 
-    Saving exactly what the user saw (not a second sync) keeps the report and the new baseline in agreement;
-    binding it to the baseline's serial makes a save by someone else in between a conflict, not a lost update.
+    Saving exactly what the user saw (not a second sync) keeps the report and the new baseline in agreement,
+    and what the check did not cover (other projects, children) is kept as stored.
     """
-    live = result.live
-    live.lineage = result.baseline.lineage
-    live.base_serial = result.baseline.serial
-    manager.save_state(live)
-    return live.serial
+    return manager.accept_live(result).serial
 
 
 @dataclass(frozen=True)
