@@ -17,9 +17,23 @@ from .context import ContextProvider, WebappContext
 from .errors import ForbiddenError
 from .routes import register_routes
 
-#: The page's files (canonical copies; ``webapps/drift-viewer/`` holds identical ones for DSS).
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGE_FILES = ("body.html", "app.js", "style.css")
+
+
+def _page_dir() -> Path:
+    """Where the page's files are: one copy only, the DSS webapp folder ``webapps/drift-viewer/``.
+
+    A wheel carries them as ``dataiku_iac/webapp/static/`` (``setup.py`` copies them there at build time);
+    a source checkout or an editable install reads them from the repository.
+    """
+    packaged = Path(__file__).resolve().parent / "static"
+    if (packaged / "app.js").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "webapps" / "drift-viewer"
+
+
+#: The directory the page's files are served from.
+STATIC_DIR = _page_dir()
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 SHIM_JS = """\
