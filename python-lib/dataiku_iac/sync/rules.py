@@ -5,7 +5,9 @@ All of it is data in this one module, so a reviewer can read why each field is o
 - :data:`TRACKED_FIELDS`: per type, the top-level fields a user configures (what the server stamps is left out);
 - :data:`DEFAULT_IGNORE_RULES`: paths inside those fields that change without a configuration edit, one
   :class:`IgnoreRule` per field with its reason (reference ``dss-rest-api.md`` §4); users add their own;
-- secrets: values under keys that name credentials are replaced by a marker that changes with the value;
+- secrets: values under keys that name credentials are replaced by a marker that changes with the value, and so
+  are passwords written into URLs (``https://user:PASSWORD@host``) and URL query parameters that name
+  credentials (``?access_token=...``), wherever such a URL appears;
 - normalisation: sets DSS returns in its own order (tags, permissions) are sorted, and absent metadata fields
   take their empty value (:data:`FIELD_DEFAULTS`).
 
@@ -131,6 +133,7 @@ DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
 SECRET_WORDS: FrozenSet[str] = frozenset({
     "password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credential",
     "credentials", "privatekey", "authorization",
+    "webhookurl",  # Slack and Teams webhook URLs: whoever holds the URL may post
 })
 _KEY_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 REDACTION_PREFIX = "<redacted:sha256:"
@@ -155,6 +158,31 @@ def redaction_marker(value: Any) -> str:
     """``<redacted:sha256:XXXXXXXXXXXX>``: 12 hex digits of the value's SHA-256, so a changed secret shows."""
     text = value if isinstance(value, str) else canonical_json(value)
     return f"{REDACTION_PREFIX}{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}>"
+
+
+# A URL, and inside it the password of its user info and its query parameters.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_URL_PASSWORD = re.compile(r"^(?P<head>[^/?#]*://[^\s/?#@:]*:)(?P<password>[^\s/?#@]+)(?=@)")
+_QUERY_PARAMETER = re.compile(r"(?P<head>[?&;](?P<name>[^=&#;?]+)=)(?P<value>[^&#;]+)")
+
+
+def redact_urls(text: str, extra_words: FrozenSet[str] = frozenset()) -> str:
+    """``text`` with the passwords of the URLs it holds, and their query parameters that name credentials,
+    replaced by their redaction marker (``https://etl:<redacted:sha256:...>@db/x?token=<redacted:...>``)."""
+    if "://" not in text:
+        return text
+
+    def parameter(match: re.Match) -> str:
+        value = match["value"]
+        if names_secret(match["name"], extra_words) and not value.startswith(REDACTION_PREFIX):
+            return match["head"] + redaction_marker(value)
+        return match.group()
+
+    def url(match: re.Match) -> str:
+        found = _URL_PASSWORD.sub(lambda m: m["head"] + redaction_marker(m["password"]), match.group(), count=1)
+        return _QUERY_PARAMETER.sub(parameter, found) if "=" in found else found
+
+    return _URL.sub(url, text)
 
 
 def _is_redactable(value: Any) -> bool:
@@ -244,6 +272,8 @@ def _transform(node: Any, matcher: Optional[_PathMatcher], secret_words: FrozenS
         return result
     if isinstance(node, list):
         return [_transform(item, matcher, secret_words) for item in node]
+    if isinstance(node, str) and "://" in node:
+        return redact_urls(node, secret_words)
     return node
 
 
