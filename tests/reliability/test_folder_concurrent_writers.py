@@ -1,0 +1,189 @@
+"""Concurrent writers and dead lock holders on the managed-folder backend, against the DSS emulator.
+
+A managed folder has no atomic create and no compare-and-set: the backend's lock is a record written, left to
+settle and read back (see ``backends/managed_folder.py``). These tests hold it to the same promises as the
+local backend's (``test_local_concurrent_writers.py``):
+
+- 8 forked processes, each with its own dataikuapi client, load -> change -> save the same environment in one
+  emulated folder. Every save lands with a higher serial, or fails with StateLockedError/StaleStateError whose
+  message names the holder or the serials; no landed write is lost (each is in the history under its serial
+  and in the final state); the final state is valid.
+- A writer SIGKILLed while it holds the lock leaves a lock that is reported (who, when, id), never broken
+  silently, not even after its expiry; ``force_unlock`` with the right id breaks it, a wrong id is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import time
+from typing import Iterator
+
+import pytest
+
+from dataiku_iac.backends.managed_folder import LockExpiredError, ManagedFolderBackend
+from dataiku_iac.dss.client import make_client
+from dataiku_iac.exceptions import StaleStateError, StateError, StateLockedError
+from dataiku_iac.models.state import Resource, State
+from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
+
+WRITERS = 8
+SAVES_EACH = 6
+LOCK_TIMEOUT = 1.0  # how long a writer waits for the lock before StateLockedError (default 10 s)
+HISTORY = 10_000  # keep every serial: each landed write must be found in the history
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[DSSEmulator]:
+    with DSSEmulator(samples=True, random_seed=31) as dss:
+        yield dss
+
+
+def _backend(url: str, api_key: str, folder_id: str, **options) -> ManagedFolderBackend:
+    """A backend with a client of its own (built in the process that uses it)."""
+    client = make_client(url, api_key, timeout=10.0, retries=2)
+    options.setdefault("history_limit", HISTORY)
+    options.setdefault("retry_backoff", 0.05)
+    return ManagedFolderBackend.from_client(client, SAMPLE_PROJECT_KEY, folder_id, "conc", **options)
+
+
+def _writer(url: str, api_key: str, folder_id: str, writer_id: int, start, results) -> None:
+    """Child process: SAVES_EACH rounds of load -> add one resource -> save; reports what happened."""
+    outcome = {"landed": [], "locked": 0, "stale": 0, "bad_message": [], "other": []}
+    try:
+        backend = _backend(url, api_key, folder_id, lock_timeout=LOCK_TIMEOUT)
+        start.wait(30)
+        for attempt in range(SAVES_EACH):
+            state = backend.load()
+            rid = f"dataset.CONC.w{writer_id}_{attempt}"
+            state.add_resource(Resource("dataset", rid, {"writer": writer_id, "attempt": attempt}))
+            try:
+                backend.save(state)
+            except StateLockedError as exc:  # includes LockExpiredError
+                outcome["locked"] += 1
+                info = exc.info
+                if not ("pid" in str(exc) and info.get("id") and info["id"] in str(exc)):
+                    outcome["bad_message"].append(str(exc))
+            except StaleStateError as exc:
+                outcome["stale"] += 1
+                if f"serial {exc.stored_serial}" not in str(exc) or f"serial {exc.loaded_serial}" not in str(exc):
+                    outcome["bad_message"].append(str(exc))
+            else:
+                outcome["landed"].append((state.serial, rid))
+    except Exception as exc:  # reported to the parent, which fails the test with it
+        outcome["other"].append(f"{type(exc).__name__}: {exc}")
+    results.put((writer_id, outcome))
+
+
+def test_8_concurrent_folder_writers_x_6_saves_lose_no_update(emulator):
+    folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_concurrency")
+    seed = State(environment="conc")
+    seed.add_resource(Resource("project", "project.CONC", {"name": "concurrency"}))
+    _backend(emulator.url, emulator.api_key, folder.id).save(seed)
+
+    context = multiprocessing.get_context("fork")
+    results, start = context.Queue(), context.Event()
+    writers = [context.Process(target=_writer, args=(emulator.url, emulator.api_key, folder.id, n, start, results))
+               for n in range(WRITERS)]
+    began = time.monotonic()
+    for writer in writers:
+        writer.start()
+    start.set()
+    outcomes = dict(results.get(timeout=90) for _ in writers)
+    for writer in writers:
+        writer.join(timeout=30)
+        assert writer.exitcode == 0
+    elapsed = time.monotonic() - began
+
+    assert [o["other"] for o in outcomes.values()] == [[]] * WRITERS
+    backend = _backend(emulator.url, emulator.api_key, folder.id)
+    final = backend.load()  # the final state is valid (schema-checked on load)
+    landed = [entry for outcome in outcomes.values() for entry in outcome["landed"]]
+    serials = [serial for serial, _ in landed]
+    lost = [rid for serial, rid in landed if rid not in backend.load(serial=serial).resources]
+    lost += [rid for _, rid in landed if rid not in final.resources]
+    locked = sum(o["locked"] for o in outcomes.values())
+    stale = sum(o["stale"] for o in outcomes.values())
+    print(f"\n{WRITERS} concurrent folder writers x {SAVES_EACH} saves: {len(landed)} landed, {locked + stale} "
+          f"refused ({locked} locked, {stale} stale), {len(lost)} lost updates; final serial {final.serial}, "
+          f"{len(backend.history())} serials in the history, {elapsed:.1f} s")
+    assert len(landed) + locked + stale == WRITERS * SAVES_EACH
+    assert lost == []
+    assert len(set(serials)) == len(serials), "two saves landed with the same serial"
+    assert [m for o in outcomes.values() for m in o["bad_message"]] == []
+    for outcome in outcomes.values():
+        own = [serial for serial, _ in outcome["landed"]]
+        assert own == sorted(own)
+    assert final.serial == max(serials)
+    assert sorted(serials) == list(range(2, 2 + len(serials))), "a landed serial is missing or skipped"
+    assert {e.serial for e in backend.history()} >= set(serials)
+    assert len(landed) >= WRITERS, "almost nothing landed: the test did not exercise concurrent saves"
+    assert backend.lock_info() is None, "a lock was left behind"
+
+
+# -- a lock left by a killed process ----------------------------------------------------------------------
+
+
+def _hold_lock_until_killed(url: str, api_key: str, folder_id: str, lock_ttl: float, held) -> None:
+    """Child process: take the lock, say so, and hang on to it until SIGKILL."""
+    backend = _backend(url, api_key, folder_id, lock_ttl=lock_ttl, lock_settle=0.05)
+    with backend.lock("refresh"):
+        held.set()
+        time.sleep(120)
+
+
+def test_lock_of_a_kill9_writer_is_reported_then_broken_only_by_its_id(emulator):
+    folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_dead_holder")
+    url, key = emulator.url, emulator.api_key
+    survivor = _backend(url, key, folder.id, lock_timeout=0.6, lock_settle=0.05)
+    seed = State(environment="conc")
+    seed.add_resource(Resource("project", "project.CONC", {"name": "before the crash"}))
+    survivor.save(seed)
+    before = folder.get_file("/states/conc.state.json").content
+
+    lock_ttl = 2.0
+    context = multiprocessing.get_context("fork")
+    held = context.Event()
+    holder = context.Process(target=_hold_lock_until_killed, args=(url, key, folder.id, lock_ttl, held))
+    holder.start()
+    assert held.wait(30), "the child never took the lock"
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(10)
+    assert holder.exitcode == -signal.SIGKILL
+    record = json.loads(folder.get_file("/locks/conc.lock").content)
+
+    # 1. While fresh: the next writer waits its lock_timeout, then is told who holds it, since when, its id.
+    state = survivor.load()
+    state.add_resource(Resource("dataset", "dataset.CONC.after", {"v": 1}))
+    started = time.monotonic()
+    with pytest.raises(StateLockedError) as fresh:
+        survivor.save(state)
+    waited = time.monotonic() - started
+    assert not isinstance(fresh.value, LockExpiredError)
+    message = str(fresh.value)
+    assert f"pid {holder.pid}" in message and record["created"] in message and record["id"] in message
+    assert "'refresh'" in message and "dataiku-iac state unlock" in message
+
+    # 2. Past its expiry: reported at once as expired, and still in place (not broken silently).
+    time.sleep(max(0.0, lock_ttl - (time.monotonic() - started)) + 0.1)
+    with pytest.raises(LockExpiredError) as expired:
+        survivor.save(state)
+    assert f"pid {holder.pid}" in str(expired.value) and f"force_unlock('{record['id']}')" in str(expired.value)
+    assert json.loads(folder.get_file("/locks/conc.lock").content) == record
+    assert folder.get_file("/states/conc.state.json").content == before
+
+    # 3. A wrong id is refused and removes nothing; the right id breaks it and the save lands.
+    with pytest.raises(StateError, match="does not match") as wrong:
+        survivor.force_unlock("not-" + record["id"])
+    assert record["id"] in str(wrong.value)
+    assert json.loads(folder.get_file("/locks/conc.lock").content) == record
+    broken = survivor.force_unlock(record["id"])
+    assert broken["id"] == record["id"] and f"pid {holder.pid}" in broken["who"]
+    survivor.save(state)
+    assert survivor.load().serial == 2 and "dataset.CONC.after" in survivor.load().resources
+    assert survivor.lock_info() is None
+    print(f"\n1 writer killed -9 holding the folder lock (ttl {lock_ttl:.0f} s): 1 StateLockedError after "
+          f"{waited:.1f} s naming pid {holder.pid}, 1 LockExpiredError after expiry, 0 silent breaks, "
+          f"1 wrong id refused, 1 force_unlock then serial 2 landed")
