@@ -25,7 +25,7 @@ import pytest
 
 from dataiku_iac.backends.managed_folder import LockExpiredError, ManagedFolderBackend
 from dataiku_iac.dss.client import make_client
-from dataiku_iac.exceptions import StaleStateError, StateError, StateLockedError
+from dataiku_iac.exceptions import StaleStateError, StateError, StateLockedError, StateWriteError
 from dataiku_iac.models.state import Resource, State
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
 
@@ -187,3 +187,120 @@ def test_lock_of_a_kill9_writer_is_reported_then_broken_only_by_its_id(emulator)
     print(f"\n1 writer killed -9 holding the folder lock (ttl {lock_ttl:.0f} s): 1 StateLockedError after "
           f"{waited:.1f} s naming pid {holder.pid}, 1 LockExpiredError after expiry, 0 silent breaks, "
           f"1 wrong id refused, 1 force_unlock then serial 2 landed")
+
+
+# -- two writers holding the lock at once ---------------------------------------------------------------
+
+
+class _Hooked:
+    """A managed folder whose calls on chosen paths wait for, or signal, events: a slow network, scripted."""
+
+    def __init__(self, folder, before_put=None, after_get=None) -> None:
+        self._folder = folder
+        self._before_put = before_put or {}
+        self._after_get = after_get or {}
+        self.armed = False
+
+    def put_file(self, path, data):
+        if self.armed and path in self._before_put:
+            self._before_put[path]()
+        return self._folder.put_file(path, data)
+
+    def get_file(self, path):
+        try:
+            return self._folder.get_file(path)
+        finally:
+            if self.armed and path in self._after_get:
+                self._after_get[path]()
+
+    def __getattr__(self, name):
+        return getattr(self._folder, name)
+
+
+def test_2_writers_holding_the_lock_at_once_lose_no_update(emulator):
+    """The lock is best effort: B reads "no lock", then its upload of the lock record is slow and lands after A
+    took the lock, so for a while both believe they hold it. Both then read serial 1. One save must be refused
+    (the other lands); neither may overwrite the other's landed serial, in the current file or the history."""
+    import threading
+
+    folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_double_holder")
+    seed = State(environment="conc")
+    seed.add_resource(Resource("project", "project.CONC", {"name": "double holder"}))
+    _backend(emulator.url, emulator.api_key, folder.id).save(seed)
+    lock, current = "/locks/conc.lock", "/states/conc.state.json"
+    snapshot = "/history/conc/serial-00000002.json"
+    b_saw_no_lock, a_holds, b_read_current, a_done = (threading.Event() for _ in range(4))
+    timeout = 3.0
+
+    def first_time(event):
+        return lambda: event.is_set() or event.set()
+
+    def client_folder():
+        return make_client(emulator.url, emulator.api_key, timeout=10.0).get_project(
+            SAMPLE_PROJECT_KEY).get_managed_folder(folder.id)
+
+    folder_a = _Hooked(client_folder(), before_put={lock: lambda: b_saw_no_lock.wait(timeout),
+                                                    snapshot: lambda: b_read_current.wait(timeout)},
+                       after_get={current: first_time(a_holds)})
+    folder_b = _Hooked(client_folder(), before_put={lock: lambda: a_holds.wait(timeout),
+                                                    snapshot: lambda: a_done.wait(timeout)},
+                       after_get={lock: first_time(b_saw_no_lock), current: first_time(b_read_current)})
+    writer_a = ManagedFolderBackend(folder_a, "conc", lock_settle=0.05, lock_timeout=0.0, history_limit=HISTORY)
+    writer_b = ManagedFolderBackend(folder_b, "conc", lock_settle=0.05, lock_timeout=0.0, history_limit=HISTORY)
+    state_a, state_b = writer_a.load(), writer_b.load()
+    state_a.add_resource(Resource("dataset", "dataset.CONC.from_a", {"v": "a"}))
+    state_b.add_resource(Resource("dataset", "dataset.CONC.from_b", {"v": "b"}))
+    outcomes = {}
+
+    def save(name, backend, state):
+        try:
+            backend.save(state)
+            outcomes[name] = ("landed", state.serial)
+        except StateError as exc:
+            outcomes[name] = (type(exc).__name__, str(exc))
+        finally:
+            a_done.set() if name == "a" else None
+
+    folder_a.armed = folder_b.armed = True
+    thread_b = threading.Thread(target=save, args=("b", writer_b, state_b))
+    thread_b.start()
+    save("a", writer_a, state_a)
+    thread_b.join(20)
+    assert not thread_b.is_alive()
+
+    checker = _backend(emulator.url, emulator.api_key, folder.id)
+    final = checker.load()
+    landed = {name: outcome[1] for name, outcome in outcomes.items() if outcome[0] == "landed"}
+    lost = [name for name, serial in landed.items()
+            if f"dataset.CONC.from_{name}" not in checker.load(serial=serial).resources
+            or f"dataset.CONC.from_{name}" not in final.resources]
+    refused = {name: outcome for name, outcome in outcomes.items() if outcome[0] != "landed"}
+    print(f"\n2 writers holding the folder lock at once: {len(landed)} landed, {len(refused)} refused "
+          f"({', '.join(o[0] for o in refused.values()) or 'none'}), {len(lost)} lost updates; "
+          f"final serial {final.serial}")
+    assert lost == [], f"outcomes: {outcomes}"
+    assert len(landed) == 1 and len(refused) == 1, f"outcomes: {outcomes}"
+    assert all(kind in ("StateLockedError", "StaleStateError") for kind, _ in refused.values()), outcomes
+    assert final.serial == 2
+
+
+def test_a_lock_force_unlocked_mid_save_stops_it_before_the_current_state(emulator):
+    """Someone judged this writer dead and removed its lock while it was saving: it must not go on writing."""
+    folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_unlocked_mid_save")
+    seed = State(environment="conc")
+    seed.add_resource(Resource("project", "project.CONC", {"name": "unlocked mid save"}))
+    _backend(emulator.url, emulator.api_key, folder.id).save(seed)
+    before = folder.get_file("/states/conc.state.json").content
+    operator = _backend(emulator.url, emulator.api_key, folder.id)
+    hooked = _Hooked(folder, after_get={"/history/conc/serial-00000001.json":
+                                        lambda: operator.force_unlock(operator.lock_info()["id"])})
+    writer = ManagedFolderBackend(hooked, "conc", lock_settle=0.0, history_limit=HISTORY)
+    state = writer.load()
+    state.add_resource(Resource("dataset", "dataset.CONC.late", {"v": 1}))
+    hooked.armed = True
+    with pytest.raises(StateWriteError, match="was removed") as caught:
+        writer.save(state)
+    assert "not replaced" in str(caught.value)
+    assert folder.get_file("/states/conc.state.json").content == before
+    assert writer.lock_info() is None
+    print("\n1 lock force-unlocked during a save: 1 StateWriteError, current state unchanged, 0 locks left")

@@ -17,7 +17,9 @@ file writes:
 - the lock is a JSON record (id, owner, operation, created, expires). Taking it writes the record, waits a
   short settle time and reads it back: a concurrent writer who wrote after us is seen and wins, we back off.
   A lock held by someone else is never broken silently, not even an expired one: the error names its holder
-  and id, and :meth:`ManagedFolderBackend.force_unlock` removes it explicitly.
+  and id, and :meth:`ManagedFolderBackend.force_unlock` removes it explicitly. Before writing the snapshot and
+  again before replacing the current state, a save checks that the lock record is still its own, so a writer
+  whose record was overwritten by a late one backs off instead of overwriting the same serial.
 """
 
 from __future__ import annotations
@@ -134,6 +136,28 @@ class ManagedFolderBackend(StoredStateBackend):
 
     def _delete_current(self) -> None:
         self._delete(self.state_path)
+
+    def _write_snapshot_then_current(self, name: str, data: bytes) -> None:
+        # The lock has no compare-and-set: a writer whose lock record landed late (a slow upload) may hold it
+        # at the same time as us. Whoever's record was replaced backs off before each write, so the two never
+        # both replace the same serial (a lost update).
+        self._check_lock_still_ours()
+        self._write_snapshot(name, data)
+        self._check_lock_still_ours()
+        self._write_current(data)
+
+    def _check_lock_still_ours(self) -> None:
+        lock_id = self._held_lock_id
+        if lock_id is None:
+            return
+        held = self._read_lock()
+        if held is None:
+            raise StateWriteError(
+                f"The lock {lock_id} on {self.location} was removed (force-unlocked) while this save held it: "
+                "the current state was not replaced. Make sure no other run is writing, then retry."
+            )
+        if held.get("id") != lock_id:
+            raise StateLockedError(self.location, _error_info(held))
 
     # -- history --------------------------------------------------------------------------------------
 
