@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import uuid
 from pathlib import Path
 
 
@@ -39,24 +38,6 @@ def write_temp_file(target: Path, data: bytes) -> str:
         remove_quietly(temp_name)
         raise
     return temp_name
-
-
-def link_atomically(source: str, target: Path) -> bool:
-    """Give the file ``source`` the name ``target`` too (a hard link, replacing ``target``).
-
-    Returns False, having changed nothing, where the file system has no hard links.
-    """
-    temp_link = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        os.link(source, temp_link)
-    except OSError:
-        return False
-    try:
-        os.replace(temp_link, target)
-    except BaseException:
-        remove_quietly(str(temp_link))
-        raise
-    return True
 
 
 def remove_quietly(path: str) -> None:

@@ -188,6 +188,48 @@ class BackendContract:
         assert current.serial == restored.serial > second.serial
         assert current.lineage == first.lineage
 
+    @pytest.mark.parametrize("damage", ["garbage", "hand edit"])
+    def test_restore_over_an_unusable_state_keeps_its_bytes(self, make_backend, damage):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        second = backend.load()
+        second.add_resource(Resource("dataset", "dataset.P.b", {}))
+        backend.save(second)
+        snapshots = {name: backend._read_snapshot(name) for name in ("serial-00000001", "serial-00000002")}
+        if damage == "garbage":
+            data = b"\x00garbage"
+        else:  # an attribute changed, its checksum not: the file parses and its summary looks fine
+            document = json.loads(backend._read_current())
+            document["resources"]["dataset.P.a"]["attributes"]["v"] = 99
+            data = json.dumps(document).encode()
+        self.corrupt_current(backend, data)
+        restored = backend.restore(2)
+        current = make_backend().load()
+        assert current.serial == restored.serial == 3
+        assert current.resources["dataset.P.a"].attributes["v"] == 1
+        assert current.lineage == second.lineage
+        kept = [info.name for info in backend._list_snapshots() if info.name.startswith("corrupt-")]
+        assert [backend._read_snapshot(name) for name in kept] == [data]
+        assert {name: backend._read_snapshot(name) for name in snapshots} == snapshots
+
+    def test_a_save_over_a_hand_edited_serial_keeps_both_versions(self, make_backend):
+        backend = make_backend()
+        backend.save(make_state("a"))
+        saved = backend._read_snapshot("serial-00000001")
+        edited = make_backend().load()
+        edited.resources["dataset.P.a"].attributes["v"] = 2
+        edited.resources["dataset.P.a"].refresh_checksum()
+        document = json.loads(backend._read_current())
+        document["resources"]["dataset.P.a"] = edited.resources["dataset.P.a"].to_dict()
+        edited_bytes = json.dumps(document).encode()
+        self.corrupt_current(backend, edited_bytes)  # a valid hand edit: same serial, new content
+        newer = make_backend().load()
+        newer.add_resource(Resource("dataset", "dataset.P.b", {}))
+        backend.save(newer)
+        assert backend._read_snapshot("serial-00000001") == saved
+        kept = [info.name for info in backend._list_snapshots() if info.name.startswith("edited-")]
+        assert [backend._read_snapshot(name) for name in kept] == [edited_bytes]
+
     def test_delete_keeps_a_snapshot(self, make_backend):
         backend = make_backend()
         backend.save(make_state("a"))

@@ -15,6 +15,7 @@ managed-folder backends only implement the primitives, so both keep the same pro
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import threading
 import uuid
@@ -36,6 +37,8 @@ from ..exceptions import (
 from ..models.state import State
 from ..state_format import StoredSummary, decode_state, decode_state_and_summary, encode_state, summarize_state
 from ..timeutil import format_timestamp, utc_now
+
+logger = logging.getLogger("dataiku_iac.backends")
 
 DEFAULT_HISTORY_LIMIT = 20
 DEFAULT_REPORT_LIMIT = 50
@@ -262,24 +265,43 @@ class StoredStateBackend(StateBackend):
             if stored is not None and fingerprint == stored.fingerprint:
                 _adopt(state, stored.serial, stored.lineage or state.lineage, stored.updated_at)
                 return
-            to_write = _next_version_of(state, stored)
-            data = encode_state(to_write)
             if stored is not None and stored_bytes is not None:
                 self._keep_snapshot(stored.serial, stored_bytes)
-            self._storage_call(self._write_snapshot_then_current, serial_snapshot_name(to_write.serial), data)
-            self._known = (data, StoredSummary(to_write.serial, to_write.lineage, to_write.updated_at, fingerprint))
-            self._prune_history()
-            _adopt(state, to_write.serial, to_write.lineage, to_write.updated_at)
+            self._write_version(state, stored, fingerprint)
+
+    def _write_version(self, state: State, stored: Optional[StoredSummary], fingerprint: str) -> None:
+        """Write ``state`` as the successor of ``stored`` (snapshot, then current), prune, adopt (under lock)."""
+        to_write = _next_version_of(state, stored)
+        data = encode_state(to_write)
+        self._storage_call(self._write_snapshot_then_current, serial_snapshot_name(to_write.serial), data)
+        self._known = (data, StoredSummary(to_write.serial, to_write.lineage, to_write.updated_at, fingerprint))
+        self._prune_history()
+        _adopt(state, to_write.serial, to_write.lineage, to_write.updated_at)
 
     def restore(self, serial: int) -> State:
-        """Make the snapshot of ``serial`` the current state again, as a new serial (nothing is lost)."""
+        """Make the snapshot of ``serial`` the current state again, as a new serial (nothing is lost).
+
+        This is how an unusable current state is recovered: its bytes are kept as a ``corrupt-*`` (or
+        ``edited-*``) snapshot before the restored state replaces it. Without a usable current state, the
+        restored one takes the serial after the highest one in the history.
+        """
         with self.lock("restore"):
             snapshot = self.load(serial)
-            current = self.load() if self.exists() else None
-            snapshot.base_serial = current.serial if current else None
-            snapshot.lineage = current.lineage if current else snapshot.lineage
             snapshot.updated_at = utc_now()
-            self.save(snapshot)
+            try:
+                current = self.load() if self.exists() else None
+            except StateCorruptedError as exc:
+                # Its summary cannot be trusted either (a hand edit keeps the checksums): keep the bytes aside
+                # and write the snapshot as the next serial, whatever the unusable file claims.
+                self._keep_unusable(self._storage_call(self._read_current), exc)
+                current = None
+            if current is not None:
+                snapshot.base_serial, snapshot.lineage = current.serial, current.lineage
+                self.save(snapshot)
+                return snapshot
+            snapshot.base_serial = None
+            snapshot.serial = max([entry.serial for entry in self.history()] + [serial]) + 1
+            self._write_version(snapshot, None, snapshot.content_fingerprint())
             return snapshot
 
     def delete(self) -> None:
@@ -355,17 +377,36 @@ class StoredStateBackend(StateBackend):
             return self._known[1]
         try:
             return summarize_state(data, self.location)
-        except StateCorruptedError:
+        except StateCorruptedError as exc:
             if not force:
                 raise
-            self._storage_call(self._write_snapshot, f"corrupt-{_stamp()}", data)
+            self._keep_unusable(data, exc)
             return None
 
+    def _keep_unusable(self, data: Optional[bytes], error: StateCorruptedError) -> None:
+        """Keep the bytes of an unusable current state as a ``corrupt-*`` snapshot, before they are replaced."""
+        if data is None:
+            return
+        name = f"corrupt-{_stamp()}"
+        self._storage_call(self._write_snapshot, name, data)
+        logger.warning("Replacing the unusable state at %s (%s); its bytes are kept as %s", self.location,
+                       "; ".join(error.problems[:1]), self._snapshot_location(name))
+
     def _keep_snapshot(self, serial: int, data: bytes) -> None:
-        """Snapshot the state about to be replaced if its serial has none yet (e.g. written by hand)."""
+        """Snapshot the state about to be replaced if its serial has none yet (e.g. written by hand).
+
+        When the serial's snapshot holds other bytes (the file was edited after it was saved), both are kept:
+        the edited bytes as an ``edited-*`` snapshot, the serial's snapshot as it was.
+        """
         name = serial_snapshot_name(serial)
-        if self._storage_call(self._read_snapshot, name) != data:
+        kept = self._storage_call(self._read_snapshot, name)
+        if kept is None:
             self._storage_call(self._write_snapshot, name, data)
+        elif kept != data:
+            edited = f"edited-{_stamp()}"
+            self._storage_call(self._write_snapshot, edited, data)
+            logger.warning("The state at %s differs from the snapshot of its serial %s (edited by hand?): "
+                           "its bytes are kept as %s", self.location, serial, self._snapshot_location(edited))
 
     def _prune_history(self) -> None:
         serial_snapshots = self.history()

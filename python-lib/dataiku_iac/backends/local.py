@@ -5,7 +5,7 @@ Layout for ``.dataiku/state/dev.state.json``::
     .dataiku/state/dev.state.json            the current state (sorted, indented, final newline)
     .dataiku/state/dev.state.json.lock       the lock file (an OS lock is taken on it, never on the state)
     .dataiku/state/dev.state.json.lock.info  who holds the lock, for the message a blocked user gets
-    .dataiku/state/dev.history/              serial-00000012.json ... (bounded), backup-*, corrupt-*
+    .dataiku/state/dev.history/              serial-00000012.json ... (bounded), backup-*, corrupt-*, edited-*
     .dataiku/state/dev.reports/              report-<UTC time>.json: drift reports (bounded)
 """
 
@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 
 from .. import __version__
 from ..exceptions import StateError, StateLockedError
-from ..fsutil import atomic_write, fsync_directory, link_atomically, remove_quietly, write_temp_file
+from ..fsutil import atomic_write, remove_quietly
 from ..timeutil import format_timestamp, utc_now
 from .base import (
     DEFAULT_HISTORY_LIMIT,
@@ -93,25 +93,10 @@ class LocalFileBackend(StoredStateBackend):
         self.history_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(self._snapshot_location(name), data)
 
-    def _write_snapshot_then_current(self, name: str, data: bytes) -> None:
-        """Write the bytes once and give them both names: the snapshot is a hard link to the new file.
-
-        The new file is complete and fsynced under a temporary name, linked as the snapshot, and only then
-        renamed over the current state, so a crash leaves the old state or the new one, and the history is
-        never behind. Where hard links are not supported, fall back to writing the bytes twice.
-        """
-        self.history_dir.mkdir(parents=True, exist_ok=True)
-        snapshot = self._snapshot_location(name)
-        temp = write_temp_file(self.state_file, data)
-        try:
-            if not link_atomically(temp, snapshot):
-                atomic_write(snapshot, data)
-            os.replace(temp, self.state_file)
-        except BaseException:
-            remove_quietly(temp)
-            raise
-        fsync_directory(self.history_dir)
-        fsync_directory(self.state_file.parent)
+    # No hard link between the snapshot and the current state (it would save a write): the current state is
+    # the file people open, and an editor writing in place (vim keeps a linked file's links, VS Code) or a
+    # shell redirection would then rewrite the snapshot too, losing the last good serial with it. The base
+    # class writes two files: the snapshot first, so the history is never behind the current state.
 
     def _delete_snapshot(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
