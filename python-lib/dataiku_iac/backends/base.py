@@ -281,9 +281,9 @@ class StoredStateBackend(StateBackend):
     def restore(self, serial: int) -> State:
         """Make the snapshot of ``serial`` the current state again, as a new serial (nothing is lost).
 
-        This is how an unusable current state is recovered: its bytes are kept as a ``corrupt-*`` (or
-        ``edited-*``) snapshot before the restored state replaces it. Without a usable current state, the
-        restored one takes the serial after the highest one in the history.
+        This is how an unusable current state is recovered: its bytes are kept as a ``corrupt-*`` snapshot
+        before the restored state replaces it, which then takes the serial after the highest one in the
+        history (as it does when no current state is stored).
         """
         with self.lock("restore"):
             snapshot = self.load(serial)
