@@ -386,7 +386,11 @@ class ManagedFolderBackend(StoredStateBackend):
             )
         if is_transport_error(exc):
             host = getattr(getattr(self.folder, "client", None), "host", "DSS")
-            return DSSError(f"Cannot {action} {where}: DSS at {host} is unreachable or did not answer ({text})")
+            # An upload that timed out may still be stored by DSS once it gets to it: say so, not "not written".
+            late = ""
+            if action == "write":
+                late = "; the upload may still be stored by DSS: load the state again before retrying"
+            return DSSError(f"Cannot {action} {where}: DSS at {host} is unreachable or did not answer ({text}){late}")
         if action in ("write", "delete"):
             if is_auth_error(exc):
                 return StateWriteError(f"Cannot {action} {where}: the folder is not writable by this user ({text})")
