@@ -143,7 +143,7 @@ def test_lock_of_a_kill9_writer_is_reported_then_broken_only_by_its_id(emulator)
     survivor.save(seed)
     before = folder.get_file("/states/conc.state.json").content
 
-    lock_ttl = 2.0
+    lock_ttl = 3.0
     context = multiprocessing.get_context("fork")
     held = context.Event()
     holder = context.Process(target=_hold_lock_until_killed, args=(url, key, folder.id, lock_ttl, held))

@@ -149,7 +149,7 @@ def test_4_statuses_x_3_uploads_fail_once_never_repeated_and_nothing_is_half_wri
             assert "\n" not in message and emulator.api_key not in message
             posts = [r for r in emulator.request_log() if r["method"] == "POST" and re.search(pattern, r["path"])]
             assert len(posts) == 1, f"the {what} upload was sent {len(posts)} times"
-            assert elapsed < 1.0, f"{status} on the {what} upload waited {elapsed:.1f} s: was it retried?"
+            assert elapsed < 3.0, f"{status} on the {what} upload: the save took {elapsed:.1f} s"
             # Nothing half-written: the current file is byte for byte the same; what the history had, it has.
             after_files = snapshot_of(backend)
             current = f"/states/{ENV}.state.json"
@@ -318,8 +318,12 @@ def test_refresh_with_persistent_faults_fails_listing_them_in_bounded_time_and_w
     elapsed = time.monotonic() - started
     failures = caught.value.failures
     bound = read_attempts * _bound(timeout, retries, margin=0.0) + 2.0
+    emulator.clear_faults()
+    after = snapshot_of(manager.backend)
+    changed = sorted(path for path in set(before) | set(after) if before.get(path) != after.get(path))
     print(f"\nrefresh with 3 persistent faults (timeouts, dropped connections, 503s): SyncError listing "
-          f"{len(failures)} failures after {elapsed:.1f} s (bound {bound:.1f} s), 0 files written or changed")
+          f"{len(failures)} failures after {elapsed:.1f} s (bound {bound:.1f} s), {len(changed)} files written "
+          "or changed")
     assert set(failures) == {f"recipe.{KEY}.compute_customers_prepared", f"scenario.{KEY}.REFRESH_CUSTOMERS",
                              f"saved_models of {KEY} (listing)"}, failures
     assert "did not answer in time" in failures[f"recipe.{KEY}.compute_customers_prepared"]
@@ -327,5 +331,4 @@ def test_refresh_with_persistent_faults_fails_listing_them_in_bounded_time_and_w
     assert "InjectedFault" in failures[f"saved_models of {KEY} (listing)"]
     assert "no state was written" in str(caught.value) and emulator.api_key not in str(caught.value)
     assert elapsed <= bound
-    emulator.clear_faults()
-    assert snapshot_of(manager.backend) == before, "the failed refresh wrote into the folder"
+    assert changed == [], "the failed refresh wrote into the folder"
