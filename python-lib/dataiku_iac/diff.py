@@ -19,6 +19,7 @@ import json
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .canonical import canonical_json
 from .models.diff import AttributeChange, ChangeType, ListKey, PathElement, ResourceDiff, format_path
 from .models.state import Resource, State
 
@@ -146,7 +147,11 @@ class DiffEngine:
             raise ValueError(f"Cannot compare different resources: {old.resource_id} and {new.resource_id}")
         # The stored checksum is a hash of the canonical JSON: equal hashes mean equal attributes.
         same_checksum = bool(old.metadata.checksum) and old.metadata.checksum == new.metadata.checksum
-        changes = [] if same_checksum else self.compare(old.attributes, new.attributes)
+        try:
+            changes = [] if same_checksum else self.compare(old.attributes, new.attributes)
+        except RecursionError:
+            # Nested deeper than the walk can go (DSS accepts about 1000 levels): whole attributes compared.
+            changes = _whole_attribute_changes(old.attributes, new.attributes)
         if not changes:
             # Also reached when checksums differ but values do not (e.g. a checksum left stale).
             return ResourceDiff(ChangeType.UNCHANGED, new.resource_id, new.resource_type, old, new)
@@ -345,6 +350,19 @@ def _same_relative_order(old_items: dict, new_items: dict) -> bool:
     old_common = [key for key in old_items if key in new_items]
     new_common = [key for key in new_items if key in old_items]
     return old_common == new_common
+
+
+def _whole_attribute_changes(old: Mapping, new: Mapping) -> List[AttributeChange]:
+    """Top-level attributes added, removed or modified, each compared as a whole (by canonical JSON)."""
+    changes = []
+    for key in sorted(old.keys() | new.keys(), key=str):
+        if key not in new:
+            changes.append(AttributeChange(ChangeType.REMOVED, (key,), old=old[key]))
+        elif key not in old:
+            changes.append(AttributeChange(ChangeType.ADDED, (key,), new=new[key]))
+        elif canonical_json(old[key]) != canonical_json(new[key]):
+            changes.append(AttributeChange(ChangeType.MODIFIED, (key,), old=old[key], new=new[key]))
+    return changes
 
 
 def _top_level_diffs(changes: List[AttributeChange], old: Mapping, new: Mapping) -> dict:

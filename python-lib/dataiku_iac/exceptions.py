@@ -121,7 +121,8 @@ class SyncError(DataikuIaCError):
 
     def __init__(self, failures: Mapping[str, str]) -> None:
         self.failures = dict(sorted(failures.items()))
-        lines = [f"  {rid}: {err}" for rid, err in list(self.failures.items())[:10]]
+        # One line per failure, whatever the names hold (a line break in a DSS name must not start a line).
+        lines = [_one_line(f"  {rid}: {err}") for rid, err in list(self.failures.items())[:10]]
         more = f"\n  ... and {len(self.failures) - 10} more" if len(self.failures) > 10 else ""
         super().__init__(
             f"Sync failed for {len(self.failures)} resource(s); no state was written:\n"
@@ -132,3 +133,12 @@ class SyncError(DataikuIaCError):
 
 class ConfigError(DataikuIaCError):
     """A user-supplied setting (CLI flag, macro parameter, environment variable) is missing or invalid."""
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks written as ``\\n`` (``\\r``, ``\\u2028``...)."""
+    return "".join(_LINE_BREAKS.get(char, char) for char in text)
+
+
+_LINE_BREAKS = {"\n": "\\n", "\r": "\\r", "\x0b": "\\x0b", "\x0c": "\\x0c", "\x1c": "\\x1c",
+                "\x1d": "\\x1d", "\x1e": "\\x1e", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -54,6 +55,18 @@ def _isatty(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
+# json.dumps escapes C0 controls but leaves DEL and the C1 range (U+0080-U+009F, e.g. U+009B, a one-character
+# CSI for some terminals) raw. In JSON they only occur inside strings, where \u escapes mean the same.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, **options)`` with DEL and C1 control characters escaped, so that
+    JSON output holding DSS names is safe on a terminal and parses to the same value."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def write_file(path: str, text: str) -> Path:
     """Write ``text`` to ``path`` (UTF-8, parents created); a file-system error becomes a :class:`ConfigError`."""
     target = Path(path)
@@ -68,7 +81,7 @@ def write_file(path: str, text: str) -> Path:
 def render_report(report: Mapping[str, Any], fmt: str, color: bool = False, title: Optional[str] = None) -> str:
     """A drift or diff report in one of :data:`FORMATS`; text and JSON end with a newline."""
     if fmt == "json":
-        return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+        return json_text(report, indent=2, default=str) + "\n"
     if fmt == "html":
         from ..report.html import render_html
 

@@ -27,6 +27,7 @@ from typing import Any, List, Optional, Sequence
 
 from .. import __version__
 from ..exceptions import DataikuIaCError, DSSError
+from ..report._common import clean_lines
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS = ("sync", "drift", "diff", "show", "history", "state", "emulator", "demo")
@@ -176,7 +177,7 @@ def run_command(run: Any, args: argparse.Namespace) -> int:
         library_error = _as_library_error(exc)
         if library_error is not None:
             return _report_error(library_error, args.debug, cause=exc)
-        print(f"Unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"Unexpected error: {type(exc).__name__}: {clean_lines(exc)}", file=sys.stderr)
         if args.debug:
             traceback.print_exc(file=sys.stderr)
         else:
@@ -185,7 +186,8 @@ def run_command(run: Any, args: argparse.Namespace) -> int:
 
 
 def _report_error(exc: BaseException, debug: bool, cause: Optional[BaseException] = None) -> int:
-    print(f"Error: {exc}", file=sys.stderr)
+    # Messages may quote DSS names (a SyncError lists the objects it could not read): no terminal escapes.
+    print(f"Error: {clean_lines(exc)}", file=sys.stderr)
     if debug:
         traceback.print_exception(type(cause or exc), cause or exc, (cause or exc).__traceback__, file=sys.stderr)
     return EXIT_ERROR

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, Dict, List
 
 from ..exceptions import ConfigError
 from ..models.state import RESOURCE_TYPES, Resource, State
+from ..report._common import clean
 from ..timeutil import format_timestamp
-from .common import add_state_options, describe_counts, out, read_state_file, state_path
+from .common import add_state_options, describe_counts, json_text, out, read_state_file, state_path
 
 
 def add_parser(subparsers: Any) -> None:
@@ -35,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
         return _show_resource(state, args.resource)
     resources = state.list_resources(args.resource_type)
     if args.format == "json":
-        out(json.dumps(_state_json(state, resources), indent=2, ensure_ascii=False))
+        out(json_text(_state_json(state, resources), indent=2))
         return 0
-    out(f"State {path}: environment {state.environment or '-'}, serial {state.serial}, "
+    out(f"State {path}: environment {clean(state.environment or '-')}, serial {state.serial}, "
         f"updated {format_timestamp(state.updated_at)}")
     counts: Dict[str, int] = {rtype: 0 for rtype in RESOURCE_TYPES}  # the types in their usual order
     for resource in resources:
@@ -45,9 +45,11 @@ def run(args: argparse.Namespace) -> int:
     out(f"{len(resources)} resources: {describe_counts({k: v for k, v in counts.items() if v})}")
     if resources:
         out("")
-        width = max(len(resource.resource_id) for resource in resources)
+        # DSS names may hold terminal escapes and line breaks: shown escaped, never sent to the terminal.
+        ids = {resource.resource_id: clean(resource.resource_id) for resource in resources}
+        width = max(len(shown) for shown in ids.values())
         for resource in resources:
-            out(f"  {resource.resource_id.ljust(width)}  {_last_change(resource)}".rstrip())
+            out(f"  {ids[resource.resource_id].ljust(width)}  {_last_change(resource)}".rstrip())
     return 0
 
 
@@ -55,7 +57,7 @@ def _show_resource(state: State, resource_id: str) -> int:
     resource = state.get_resource(resource_id)
     if resource is None:
         raise ConfigError(f"No resource {resource_id!r} in this state: list them with 'dataiku-iac show'.")
-    out(json.dumps(resource.to_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+    out(json_text(resource.to_dict(), indent=2, sort_keys=True))
     return 0
 
 
@@ -63,7 +65,7 @@ def _last_change(resource: Resource) -> str:
     metadata = resource.metadata
     parts = []
     if metadata.last_modified_by:
-        parts.append(f"by {metadata.last_modified_by}")
+        parts.append(f"by {clean(metadata.last_modified_by)}")
     if metadata.last_modified_at is not None:
         parts.append(f"at {format_timestamp(metadata.last_modified_at)}")
     return ("changed " + " ".join(parts)) if parts else ""

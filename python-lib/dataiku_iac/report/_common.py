@@ -18,13 +18,22 @@ SYMBOLS = {"added": "+", "removed": "-", "modified": "~", "unchanged": " "}
 # Values longer than this are cut in the rendered output (the JSON report keeps them whole).
 MAX_VALUE_LENGTH = 200
 
-# C0/C1 control characters other than tab: DSS names and code could hold terminal escape sequences.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 control characters other than tab: DSS names and code could hold terminal escape sequences, and a line
+# break in a name would let it write lines of its own into a report. Everything passed to clean is one line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_lines(text: Any) -> str:
+    """Like :func:`clean` for text of several lines: line breaks (and tabs) are kept."""
+    return _CONTROL_BUT_LINE_BREAKS.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
 
 
 def clean(text: Any) -> str:
-    """``text`` as a string with control characters made visible (``\\x1b``), so DSS-supplied content cannot
-    move the cursor, recolour or clear a terminal."""
+    """``text`` (one line) as a string with control characters made visible (``\\x1b``, ``\\x0a``), so
+    DSS-supplied content cannot move the cursor, recolour or clear a terminal, nor start a line of its own."""
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
 
 

@@ -18,6 +18,7 @@ from ._common import (
     CHANGE_ORDER,
     SYMBOLS,
     attribution,
+    clean_lines,
     code_diff_body,
     context_facts,
     context_of,
@@ -78,8 +79,12 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _e(value: Any) -> str:
-    """Escape anything for HTML text or a quoted attribute."""
-    return html.escape(str(value), quote=True)
+    """Escape anything for HTML text or a quoted attribute.
+
+    Control characters other than tab and newline are shown as ``\\x1b``, as in the text report: the page may
+    be printed to a terminal (``drift --format html``), and a control character hidden in a name should show.
+    """
+    return html.escape(clean_lines(value), quote=True)
 
 
 def render_html(report: Mapping[str, Any], title: Optional[str] = None, full_page: bool = True) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, Dict, FrozenSet, List, Optional
+from urllib.parse import quote
 
 from ..dss.errors import call_with_retries, to_library_error
 from ..exceptions import ResourceNotFoundError
@@ -44,6 +45,16 @@ class ResourceSync(ABC):
     @abstractmethod
     def resource_type(self) -> str:
         """The resource type identifier (``dataset``, ``recipe``...)."""
+
+
+def url_name(name: str) -> str:
+    """``name`` as one URL path segment, for dataikuapi's handles (``project.get_dataset(url_name(name))``).
+
+    dataikuapi puts names into URLs as they are: a name holding ``?`` or ``#`` would lose its end (and the
+    object be taken for deleted), ``%2e`` would be decoded by DSS, and ``/`` or ``..`` would reach another
+    URL, possibly another object recorded under this name. Encoded, the request names exactly this object.
+    """
+    return quote(str(name), safe="")
 
 
 def version_metadata(definition: Any, internal_id: Optional[str]) -> ResourceMetadata:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .base import ProjectObjectSync, Raw
+from .base import ProjectObjectSync, Raw, url_name
 
 
 class DatasetSync(ProjectObjectSync):
@@ -27,6 +27,6 @@ class DatasetSync(ProjectObjectSync):
 
     def read(self, project_key: str, name: str) -> Raw:
         """``GET /projects/K/datasets/N``."""
-        raw = self.client.get_project(project_key).get_dataset(name).get_settings().get_raw()
+        raw = self.client.get_project(project_key).get_dataset(url_name(name)).get_settings().get_raw()
         raw.setdefault("name", name)
         return raw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .base import ProjectObjectSync, Raw
+from .base import ProjectObjectSync, Raw, url_name
 
 
 class ManagedFolderSync(ProjectObjectSync):
@@ -23,6 +23,6 @@ class ManagedFolderSync(ProjectObjectSync):
 
     def read(self, project_key: str, name: str) -> Raw:
         """``GET /projects/K/managedfolders/F``."""
-        raw = self.client.get_project(project_key).get_managed_folder(name).get_settings().get_raw()
+        raw = self.client.get_project(project_key).get_managed_folder(url_name(name)).get_settings().get_raw()
         raw.setdefault("id", name)
         return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, List, Optional
 
-from .base import ProjectObjectSync, Raw
+from .base import ProjectObjectSync, Raw, url_name
 
 #: Recipe types whose payload is source text (dataikuapi's code recipe types and a few more).
 CODE_RECIPE_TYPES = frozenset({
@@ -48,7 +48,7 @@ class RecipeSync(ProjectObjectSync):
 
     def read(self, project_key: str, name: str) -> Raw:
         """``GET /projects/K/recipes/R`` (``{recipe, payload}``): the definition with ``payload`` merged in."""
-        data = self.client.get_project(project_key).get_recipe(name).get_settings().data
+        data = self.client.get_project(project_key).get_recipe(url_name(name)).get_settings().data
         raw = dict(data.get("recipe") or {})
         raw.setdefault("name", name)
         raw["payload"] = payload_value(str(raw.get("type") or ""), data.get("payload"))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ..canonical import canonical_json
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, StateFormatError
 from ..models.state import RESOURCE_TYPES
 
 ANY_TYPE = "*"
@@ -350,5 +350,8 @@ class SyncRules:
                 value = FIELD_DEFAULTS[key]
             if value is not None or key in source:
                 selected[key] = value
-        attributes = _transform(selected, self._root(resource_type, subtype), self.secret_words)
+        try:
+            attributes = _transform(selected, self._root(resource_type, subtype), self.secret_words)
+        except RecursionError:
+            raise StateFormatError(f"{resource_type} attributes are nested too deeply to be recorded") from None
         return normalise(resource_type, attributes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List
 
-from .base import ProjectObjectSync, Raw
+from .base import ProjectObjectSync, Raw, url_name
 
 
 class ScenarioSync(ProjectObjectSync):
@@ -29,7 +29,7 @@ class ScenarioSync(ProjectObjectSync):
 
     def read(self, project_key: str, name: str) -> Raw:
         """``GET /projects/K/scenarios/S``, plus ``GET .../payload`` for a non step-based scenario."""
-        settings = self.client.get_project(project_key).get_scenario(name).get_settings()
+        settings = self.client.get_project(project_key).get_scenario(url_name(name)).get_settings()
         raw = dict(settings.get_raw())
         raw.setdefault("id", name)
         if raw.get("type") != "step_based":
