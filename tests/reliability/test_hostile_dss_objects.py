@@ -234,13 +234,20 @@ def test_hostile_objects_sync_round_trip_report_and_serve(dss, tmp_path, capsys,
 
     # The webapp routes, as `dataiku-iac serve` registers them: every hostile address answers.
     LocalFileBackend(state_file).save_report(report)
+    assert manager.refresh().state.serial == 2  # accept the drift: serials 1 and 2 to compare
     client = create_app(local_context(state_dir)).test_client()
     page_response = client.get("/")
     assert page_response.status_code == 200 and XSS not in page_response.get_data(as_text=True)
     answered = 0
     requests = [("/api/state", {}), ("/api/history", {}), ("/api/reports", {}), ("/api/report", {})]
-    requests += [("/api/resource", {"address": rid}) for rid in EXPECTED_IDS]
+    requests += [("/api/resource", {"address": rid, "serial": "1"}) for rid in EXPECTED_IDS]
     requests += [("/api/report/change", {"address": change["address"]}) for change in report["resource_changes"]]
+    requests += [("/api/resource", {"address": change["address"], "serial": "2"})
+                 for change in report["resource_changes"] if change["change"] != "removed"]
+    compared = client.get("/api/compare", query_string={"from": "1", "to": "2"}).get_json()
+    assert len(compared["rows"]) == 6
+    requests += [("/api/compare/change", {"from": "1", "to": "2", "address": row["address"]})
+                 for row in compared["rows"]]
     for path, query in requests:
         response = client.get(path, query_string=query)
         assert response.status_code == 200, (path, query, response.get_data(as_text=True)[:300])
