@@ -139,8 +139,8 @@ class ManagedFolderBackend(StoredStateBackend):
 
     def _write_snapshot_then_current(self, name: str, data: bytes) -> None:
         # The lock has no compare-and-set: a writer whose lock record landed late (a slow upload) may hold it
-        # at the same time as us. Whoever's record was replaced backs off before each write, so the two never
-        # both replace the same serial (a lost update).
+        # at the same time as us. Whoever's record was replaced backs off before each write instead of replacing
+        # the serial the other one writes (a lost update); what remains is the time of one request in between.
         self._check_lock_still_ours()
         self._write_snapshot(name, data)
         self._check_lock_still_ours()
