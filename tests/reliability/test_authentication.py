@@ -220,6 +220,10 @@ def test_macros_and_step_with_a_read_only_or_wrong_key_2_keys_x_3_components_wri
         assert "State sync failed" in sync_text
         if key == reader_key:
             assert "not writable by this user" in sync_text and "ask for write access" in sync_text
+            # A reader still sees the drift; only the stored copy of the report is missing, and it says why.
+            assert "Drift" in outputs["detect-drift"] and "could not be saved" in outputs["detect-drift"]
+            assert "Drift in environment 'dev'" in outputs["check-drift"]
+            assert "could not be saved" in outputs["check-drift"]
         else:
             assert "DSS refused the API key" in sync_text and "check DKU_API_KEY" in sync_text
     print(f"\n2 keys (read-only, wrong) x 3 plugin components (sync-state, detect-drift, check-drift): {runs} "

@@ -15,7 +15,14 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..backends.managed_folder import ManagedFolderBackend
 from ..diff import DiffEngine
 from ..dss.errors import to_library_error
-from ..exceptions import ConfigError, DataikuIaCError, ResourceNotFoundError
+from ..exceptions import (
+    ConfigError,
+    DataikuIaCError,
+    DSSError,
+    ResourceNotFoundError,
+    StateLockedError,
+    StateWriteError,
+)
 from ..manager import DriftResult, StateManager
 from ..models.diff import ChangeType
 from ..models.state import parse_resource_id
@@ -157,14 +164,14 @@ class DriftOutcome:
     """A drift check: the report (JSON form), where it was saved, and the new baseline if one was accepted."""
 
     report: Dict[str, Any]
-    report_name: str
+    report_name: Optional[str]
     report_location: str
     has_drift: bool
     accepted_serial: Optional[int] = None
 
     def to_html(self) -> str:
         """The detect-drift macro's HTML result."""
-        notes = [f"Report saved to {self.report_location}."]
+        notes = [_report_note(self.report_name, self.report_location)]
         if self.accepted_serial is not None:
             notes.append(f"The live state was accepted as the new baseline (serial {self.accepted_serial}).")
         return drift_report_html(self.report, notes)
@@ -177,9 +184,27 @@ def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, prog
     manager = StateManager(backend, client, params.environment, progress=progress)
     result = manager.detect_drift(include_children=params.include_children)
     report = result.to_report()
-    name = backend.save_report(report)
+    name, location = save_report_if_possible(backend, report)
     accepted = _accept_live(manager, result) if params.accept_live_as_baseline and result.has_drift else None
-    return DriftOutcome(report, name, backend.report_location(name), result.has_drift, accepted)
+    return DriftOutcome(report, name, location, result.has_drift, accepted)
+
+
+def save_report_if_possible(backend: ManagedFolderBackend, report: Dict[str, Any]) -> Tuple[Optional[str], str]:
+    """Store the report in the folder; returns (name, location), or (None, why not) when it cannot be stored.
+
+    A user who may read the state but not write the folder (a read-only key, a reader of the project) still
+    gets the drift: only the stored copy for the webapp is missing, and the result says why.
+    """
+    try:
+        name = backend.save_report(report)
+    except (StateWriteError, StateLockedError, DSSError) as exc:
+        logger.warning("Drift report not saved: %s", exc)
+        return None, f"the report could not be saved in the folder: {exc}"
+    return name, backend.report_location(name)
+
+
+def _report_note(name: Optional[str], location: str) -> str:
+    return f"Report saved to {location}." if name is not None else f"Note: {location[0].upper()}{location[1:]}"
 
 
 def _accept_live(manager: StateManager, result: DriftResult) -> int:
@@ -196,7 +221,7 @@ class CheckOutcome:
     """The check-drift step's verdict."""
 
     report: Dict[str, Any]
-    report_name: str
+    report_name: Optional[str]
     report_location: str
     drift_count: int
     summary: str
@@ -226,8 +251,7 @@ def run_check_drift(client: Any, project_key: str, params: CheckParams, *, progr
     report = result.to_report()
     if params.ignored_types:
         report["context"]["ignored_types"] = list(params.ignored_types)
-    name = backend.save_report(report)
-    location = backend.report_location(name)
+    name, location = save_report_if_possible(backend, report)
     changes = result.changes()
     return CheckOutcome(report, name, location, len(changes), drift_summary(result, location), params.fail_on_drift)
 
