@@ -6,9 +6,12 @@ import copy
 import functools
 import threading
 import time
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
 from ..exceptions import AlreadyExists, BadRequest, NotFound
+
+if TYPE_CHECKING:
+    from .projects import Project
 
 JSONDict = dict[str, Any]
 Clock = Callable[[], int]
@@ -200,3 +203,21 @@ class ObjectStore(Generic[T]):
         obj = self.get(object_id)
         del self._items[object_id]
         return obj
+
+
+class BackendPart:
+    """What every part (mixin) of the backend relies on: the backend's lock, its clock, and the project lookup.
+
+    ``DSSBackend`` provides ``lock`` and ``now``, ``ProjectsMixin`` provides ``project``; declaring them once here
+    lets each mixin be read (and type-checked) on its own.
+    """
+
+    lock: Any
+
+    def project(self, key: str) -> Project:
+        """The project ``key``, or NotFound naming it (``ProjectsMixin``)."""
+        raise NotImplementedError
+
+    def now(self) -> int:
+        """Epoch milliseconds (``DSSBackend``'s clock)."""
+        raise NotImplementedError

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..exceptions import BadRequest
 from .common import (
+    BackendPart,
     JSONDict,
     StoredObject,
     apply_metadata,
@@ -15,7 +16,6 @@ from .common import (
     stamp_created,
     synchronized,
 )
-from .projects import Project
 
 # Dataset types whose data lives in files (they carry formatType/formatParams).
 FILE_TYPES = {"Filesystem", "UploadedFiles", "HDFS", "S3", "GCS", "Azure", "FTP", "SFTP", "SCP"}
@@ -70,16 +70,8 @@ def check_name(name: Any, kind: str) -> str:
     return name
 
 
-class DatasetsMixin:
+class DatasetsMixin(BackendPart):
     """Dataset operations of the backend."""
-
-    lock: Any
-
-    def project(self, key: str) -> Project:  # provided by ProjectsMixin
-        raise NotImplementedError
-
-    def now(self) -> int:
-        raise NotImplementedError
 
     @synchronized
     def list_datasets(self, key: str, tags: list[str] | None = None) -> list[JSONDict]:

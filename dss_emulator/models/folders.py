@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import BadRequest, NotFound
-from .common import JSONDict, StoredObject, require_object, stamp_created, synchronized
-from .projects import Project
+from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
 
 ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -54,17 +53,10 @@ def new_folder_id(rng: random.Random, taken: Any) -> str:
             return candidate
 
 
-class FoldersMixin:
+class FoldersMixin(BackendPart):
     """Managed folder operations of the backend."""
 
-    lock: Any
     random: random.Random
-
-    def project(self, key: str) -> Project:
-        raise NotImplementedError
-
-    def now(self) -> int:
-        raise NotImplementedError
 
     @synchronized
     def list_folders(self, key: str) -> list[JSONDict]:

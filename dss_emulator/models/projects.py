@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..exceptions import AlreadyExists, BadRequest, NotFound
 from .common import (
+    BackendPart,
     JSONDict,
     ObjectStore,
     apply_metadata,
@@ -102,15 +103,10 @@ class Project:
         self.params["versionTag"] = bumped_tag(self.params.get("versionTag"), login, now_ms)
 
 
-class ProjectsMixin:
+class ProjectsMixin(BackendPart):
     """Project operations of :class:`~dss_emulator.models.backend.DSSBackend`."""
 
     projects: dict[str, Project]
-    lock: Any
-
-    def now(self) -> int:  # provided by the backend
-        raise NotImplementedError
-
     def project(self, key: str) -> Project:
         """The project, or NotFound naming it."""
         try:

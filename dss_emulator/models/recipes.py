@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, Optional
+from typing import Optional
 
 from ..exceptions import AlreadyExists, BadRequest
-from .common import JSONDict, StoredObject, require_object, stamp_created, synchronized
+from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
 from .datasets import Dataset, default_dataset
 from .projects import Project
 
@@ -62,16 +62,8 @@ def output_refs(definition: JSONDict) -> list[str]:
     return [r for r in refs if r]
 
 
-class RecipesMixin:
+class RecipesMixin(BackendPart):
     """Recipe operations of the backend."""
-
-    lock: Any
-
-    def project(self, key: str) -> Project:
-        raise NotImplementedError
-
-    def now(self) -> int:
-        raise NotImplementedError
 
     @synchronized
     def list_recipes(self, key: str) -> list[JSONDict]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .common import JSONDict, StoredObject, require_object, synchronized
-from .projects import Project
+from .common import BackendPart, JSONDict, StoredObject, require_object, synchronized
 
 
 class SavedModel(StoredObject):
@@ -15,16 +12,8 @@ class SavedModel(StoredObject):
     id_field = "id"
 
 
-class SavedModelsMixin:
+class SavedModelsMixin(BackendPart):
     """Saved model operations of the backend."""
-
-    lock: Any
-
-    def project(self, key: str) -> Project:
-        raise NotImplementedError
-
-    def now(self) -> int:
-        raise NotImplementedError
 
     @synchronized
     def list_saved_models(self, key: str) -> list[JSONDict]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Optional
+from typing import Optional
 
 from ..exceptions import BadRequest
-from .common import JSONDict, StoredObject, require_object, stamp_created, synchronized
-from .projects import Project
+from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
 
 SCENARIO_TYPES = {"step_based", "custom_python"}
 
@@ -73,16 +72,8 @@ def default_scenario(project_key: str, scenario_id: str, body: JSONDict) -> JSON
     return definition
 
 
-class ScenariosMixin:
+class ScenariosMixin(BackendPart):
     """Scenario operations of the backend."""
-
-    lock: Any
-
-    def project(self, key: str) -> Project:
-        raise NotImplementedError
-
-    def now(self) -> int:
-        raise NotImplementedError
 
     @synchronized
     def list_scenarios(self, key: str) -> list[JSONDict]:
