@@ -17,27 +17,17 @@ def atomic_write(path: Path, data: bytes) -> None:
     on any error.
     """
     path = Path(path)
-    temp_name = write_temp_file(path, data)
-    try:
-        os.replace(temp_name, path)
-    except BaseException:
-        remove_quietly(temp_name)
-        raise
-    fsync_directory(path.parent)
-
-
-def write_temp_file(target: Path, data: bytes) -> str:
-    """Write ``data`` to a new, fsynced temp file beside ``target``; returns its path (caller renames it)."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{Path(target).name}.", suffix=".tmp", dir=str(Path(target).parent))
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.replace(temp_name, path)
     except BaseException:
         remove_quietly(temp_name)
         raise
-    return temp_name
+    fsync_directory(path.parent)
 
 
 def remove_quietly(path: str) -> None:
