@@ -1,0 +1,74 @@
+"""Validation of a whole config: every problem at once, for one environment or for all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from .desired import DesiredState, DesiredStateBuilder
+from .errors import ConfigFileError, Location, Problem
+from .loader import load_config
+from .model import Config
+
+
+@dataclass
+class ValidationResult:
+    """What ``validate`` found: the problems (errors and warnings, in file order) and the desired states built."""
+
+    config: Optional[Config]
+    problems: List[Problem] = field(default_factory=list)
+    desired: Dict[str, DesiredState] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> List[Problem]:
+        """The errors."""
+        return [problem for problem in self.problems if problem.is_error]
+
+    @property
+    def warnings(self) -> List[Problem]:
+        """The warnings."""
+        return [problem for problem in self.problems if not problem.is_error]
+
+    def ok(self, strict: bool = False) -> bool:
+        """True when there is no error (and, with ``strict``, no warning)."""
+        return not (self.problems if strict else self.errors)
+
+
+def validate_config(root: Path, environment: Optional[str] = None,
+                    environ: Optional[Mapping[str, str]] = None) -> ValidationResult:
+    """Load ``root`` and check it: YAML, schema, references, flow, variables.
+
+    With ``environment``, ``${var:}`` and ``${env:}`` are resolved for it (``environ``: the process
+    environment); without, ``${var:}`` references are checked in every environment and ``${env:}`` ones are
+    left for plan time (the machine that validates need not hold the secrets).
+    """
+    try:
+        config, problems = load_config(Path(root))
+    except ConfigFileError as exc:
+        return ValidationResult(None, [exc.problem])
+    result = ValidationResult(config, list(problems))
+    if result.errors:
+        return result
+    if environment is not None:
+        names = [environment]
+        if environment not in config.environments:
+            known = ", ".join(sorted(config.environments)) or "none"
+            where = config.environments_document.file if config.environments_document else str(root)
+            result.problems.append(Problem(Location(where), f"environment {environment!r} is not defined "
+                                                            f"(known: {known})"))
+            return result
+    else:
+        names = sorted(config.environments)
+    seen = set(result.problems)
+    for index, name in enumerate(names):
+        builder = DesiredStateBuilder(config, config.environments[name],
+                                      (environ or {}) if environment is not None else None, {})
+        result.desired[name] = builder.build()
+        for problem in builder.problems:
+            # Warnings are the same in every environment: reported once.
+            if (problem.is_error or index == 0) and problem not in seen:
+                seen.add(problem)
+                result.problems.append(problem)
+    result.problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column, not p.is_error))
+    return result
