@@ -427,11 +427,17 @@ class DesiredStateBuilder:
                     self._error(recipes[key].location("outputs"),
                                 f"{recipes[key].label} writes {ref!r}, which recipe {keys[0]!r} writes too: "
                                 "DSS allows one recipe per output")
-        edges = {key: {writer for ref in refs for writer in writers.get(ref, ())} for key, refs in reads.items()}
+        # Edges in the direction data flows: a writer -> the recipes that read what it writes.
+        edges: Dict[str, Set[str]] = {key: set() for key in recipes}
+        for reader, refs in reads.items():
+            for ref in refs:
+                for writer in writers.get(ref, ()):
+                    edges[writer].add(reader)
         for cycle in find_cycles(edges):
             shown = " -> ".join(cycle)
             self._error(recipes[cycle[0]].location("inputs"),
-                        f"recipes form a cycle ({shown}): DSS's flow cannot loop; break it with a new dataset")
+                        f"recipes form a cycle ({shown}, each reading what the previous one writes): DSS's "
+                        "flow cannot loop; break it with a new dataset")
 
 
 def _refs(value: Any) -> List[str]:
