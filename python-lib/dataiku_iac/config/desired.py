@@ -33,7 +33,7 @@ from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from .errors import WARNING, ConfigValidationError, Location, Problem
 from .graph import find_cycles, topological_order
 from .model import CONFIG_ONLY_FIELDS, ID_TYPES, Config, Environment, ProjectConfig, ResourceConfig
-from .variables import Resolver
+from .variables import Resolver, references
 
 AttributePath = Tuple[str, ...]
 Identities = Mapping[Tuple[str, str, str], str]
@@ -145,6 +145,15 @@ def identities_from_state(state: State) -> Dict[Tuple[str, str, str], str]:
     return {key: value for key, value in found.items() if key not in ambiguous}
 
 
+def variable_references(config: Config) -> List[Tuple[Location, str]]:
+    """Where the config uses ``${var:NAME}``, and ``NAME`` (to check other environments cheaply)."""
+    found = []
+    for res in config.resources().values():
+        for path, _, name in references(res.body, ("var",)):
+            found.append((res.location(*path), name))
+    return found
+
+
 def build_desired_state(config: Config, environment: str, environ: Optional[Mapping[str, str]] = None,
                         identities: Optional[Identities] = None) -> DesiredState:
     """The desired state of ``environment``; :class:`ConfigValidationError` when the config has errors.
@@ -186,6 +195,8 @@ class DesiredStateBuilder:
             self._assign_ids(project)
         for project in self.config.projects.values():
             for resource_config in self._ordered(project):
+                if resource_config.broken:
+                    continue
                 built = self._build_one(project, resource_config, secrets)
                 if built is None:
                     continue

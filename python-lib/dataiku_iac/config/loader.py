@@ -207,10 +207,9 @@ def _merge(project: ProjectConfig, document: YamlDocument, broken: set, problems
         if not isinstance(entries, dict):
             continue
         for key, body in entries.items():
-            if not isinstance(body, dict) or (name, key) in broken:
-                continue
             existing = project.get(resource_type, key)
-            resource = ResourceConfig(resource_type, project.key, key, body, document, (name, key))
+            resource = ResourceConfig(resource_type, project.key, key, body if isinstance(body, dict) else {},
+                                      document, (name, key), broken=(name, key) in broken)
             if existing is not None:
                 problems.append(Problem(resource.location(key=True),
                                         f"{resource.label} is defined twice: also at {existing.location(key=True)}"))

@@ -37,6 +37,9 @@ class ResourceConfig:
     path: PathKey
     #: Text of the side files it references, by the field they fill (``payload``, ``script``).
     side_texts: Dict[str, str] = field(default_factory=dict)
+    #: The schema found errors in it: it still counts as defined (references to it are not dangling), but
+    #: no desired resource is built from it.
+    broken: bool = False
 
     @property
     def name(self) -> str:

@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
-from .desired import DesiredState, DesiredStateBuilder
+from .desired import DesiredState, DesiredStateBuilder, variable_references
 from .errors import ConfigFileError, Location, Problem
 from .loader import load_config
 from .model import Config
+from .variables import undefined_variable_message
 
 
 @dataclass
 class ValidationResult:
-    """What ``validate`` found: the problems (errors and warnings, in file order) and the desired states built."""
+    """What ``validate`` found: the problems (errors and warnings, in file order), and the desired state of the
+    environment checked in full (the one asked for, else the first by name)."""
 
     config: Optional[Config]
     problems: List[Problem] = field(default_factory=list)
@@ -48,8 +50,6 @@ def validate_config(root: Path, environment: Optional[str] = None,
     except ConfigFileError as exc:
         return ValidationResult(None, [exc.problem])
     result = ValidationResult(config, list(problems))
-    if result.errors:
-        return result
     if environment is not None:
         names = [environment]
         if environment not in config.environments:
@@ -60,15 +60,24 @@ def validate_config(root: Path, environment: Optional[str] = None,
             return result
     else:
         names = sorted(config.environments)
+    # The first environment gets the whole desired state (references, flow, identities, its variables);
+    # the others differ only by their variables, so only their ${var:} references are checked.
     seen = set(result.problems)
-    for index, name in enumerate(names):
-        builder = DesiredStateBuilder(config, config.environments[name],
+    first, others = names[0] if names else None, names[1:]
+    if first is not None:
+        builder = DesiredStateBuilder(config, config.environments[first],
                                       (environ or {}) if environment is not None else None, {})
-        result.desired[name] = builder.build()
+        result.desired[first] = builder.build()
         for problem in builder.problems:
-            # Warnings are the same in every environment: reported once.
-            if (problem.is_error or index == 0) and problem not in seen:
+            if problem not in seen:
                 seen.add(problem)
                 result.problems.append(problem)
+    if others:
+        used = variable_references(config)
+        for name in others:
+            defined = {**config.variables, **config.environments[name].variables}
+            for location, variable in used:
+                if variable not in defined:
+                    result.problems.append(Problem(location, undefined_variable_message(variable, name)))
     result.problems.sort(key=lambda p: (p.location.file, p.location.line, p.location.column, not p.is_error))
     return result

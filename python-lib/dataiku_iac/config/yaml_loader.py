@@ -156,31 +156,37 @@ class _Builder:
     # -- events ---------------------------------------------------------------------------------------------
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                self.fail(event.start_mark, "a config file holds one YAML document: remove the '---' separator")
-        elif isinstance(event, yaml.ScalarEvent):
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _document_start(self, event: Any) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            self.fail(event.start_mark, "a config file holds one YAML document: remove the '---' separator")
+
+    def _scalar_event(self, event: Any) -> None:
+        if event.tag is not None:
             self._check_tag(event)
-            if self._expects_key():
-                self._take_key(event)
-            else:
-                self._add_value(self._scalar(event), 1, event.anchor, event.start_mark)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            self._check_tag(event)
-            if self._expects_key():
-                self.fail(event.start_mark, "a mapping key must be a plain string, not a mapping or a list")
-            if len(self.stack) >= MAX_DEPTH:
-                self.fail(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
-            path = self._child_path()
-            self.value_marks[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
-            value: Union[Dict[str, Any], List[Any]] = {} if isinstance(event, yaml.MappingStartEvent) else []
-            self.stack.append(_Open(value, path, event.anchor))
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            done = self.stack.pop()
-            self._attach(done.value, done.size, done.anchor)
-        elif isinstance(event, yaml.AliasEvent):
-            self._alias(event)
+        if self._expects_key():
+            self._take_key(event)
+        else:
+            self._add_value(self._scalar(event), 1, event.anchor, event.start_mark)
+
+    def _collection_start(self, event: Any) -> None:
+        self._check_tag(event)
+        if self._expects_key():
+            self.fail(event.start_mark, "a mapping key must be a plain string, not a mapping or a list")
+        if len(self.stack) >= MAX_DEPTH:
+            self.fail(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+        path = self._child_path()
+        self.value_marks[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        value: Union[Dict[str, Any], List[Any]] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Open(value, path, event.anchor))
+
+    def _collection_end(self, event: Any) -> None:
+        done = self.stack.pop()
+        self._attach(done.value, done.size, done.anchor)
 
     def _expects_key(self) -> bool:
         top = self.stack[-1] if self.stack else None
@@ -265,6 +271,17 @@ class _Builder:
             top.key, top.has_key = None, False
         else:
             top.value.append(value)
+
+
+_HANDLERS = {
+    yaml.DocumentStartEvent: _Builder._document_start,
+    yaml.ScalarEvent: _Builder._scalar_event,
+    yaml.MappingStartEvent: _Builder._collection_start,
+    yaml.SequenceStartEvent: _Builder._collection_start,
+    yaml.MappingEndEvent: _Builder._collection_end,
+    yaml.SequenceEndEvent: _Builder._collection_end,
+    yaml.AliasEvent: _Builder._alias,
+}
 
 
 def _depth(value: Any) -> int:
