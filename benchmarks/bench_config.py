@@ -90,7 +90,8 @@ def generate(root: Path, datasets: int, recipes: int, scenarios: int) -> Path:
     (project / "project.yml").write_text("project:\n  name: Benchmark\n  tags: [bench]\n", "utf-8")
     extra_outputs = [i for i in range(recipes) if i + 1 >= datasets]
     body = "".join(_dataset(i) for i in range(datasets))
-    body += "".join(_dataset(i).replace(f"ds_{i:05d}:", f"ds_{i:05d}_out:", 1) for i in extra_outputs)
+    body += "".join(_dataset(i % datasets).replace(f"ds_{i % datasets:05d}:", f"ds_{i % datasets:05d}_out:", 1)
+                    for i in extra_outputs)
     (project / "datasets.yml").write_text("datasets:\n" + body, "utf-8")
     (project / "recipes.yml").write_text("recipes:\n" + "".join(_recipe(i, datasets) for i in range(recipes)),
                                          "utf-8")
