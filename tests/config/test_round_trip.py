@@ -39,7 +39,7 @@ def managed_diffs(desired: DesiredState, live: State) -> List[ResourceDiff]:
 
 
 def changed(diffs: List[ResourceDiff]) -> List[str]:
-    return [f"{d.resource_id}: {['.'.join(map(str, c.path)) for c in d.changes] or d.change_type.value}"
+    return [f"{d.resource_id}: {[c.path_str for c in d.changes] or d.change_type.value}"
             for d in diffs if d.change_type is not ChangeType.UNCHANGED]
 
 
