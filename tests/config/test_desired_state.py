@@ -52,7 +52,11 @@ recipes:
 scenarios:
   Nightly:
     type: step_based
-    params: {steps: [{id: s1, type: build_flowitem, params: {builds: [{type: DATASET, itemId: enriched}]}}]}
+    params:
+      steps:
+        - {id: s1, type: build_flowitem, params: {builds: [{type: DATASET, itemId: enriched}]}}
+        - {id: s2, type: compute_metrics, params: {computes: [{type: DATASET, itemId: orders}]}}
+        - {id: s3, type: build_flowitem, params: {builds: [{type: MANAGED_FOLDER, itemId: inbox}]}}
   Script:
     id: SCRIPT_1
     type: custom_python
@@ -113,7 +117,9 @@ def test_dependencies_and_order_put_what_is_needed_first(config) -> None:
     assert deps["recipe.SALES.enrich"] == {"project.SALES", "dataset.SALES.orders", "dataset.SALES.enriched",
                                            "managed_folder.SALES.new:inbox"}
     assert deps["dataset.SALES.files"] == {"project.SALES", "managed_folder.SALES.new:inbox"}
-    assert deps["scenario.SALES.new:Nightly"] == {"project.SALES", "dataset.SALES.enriched"}
+    # Every list of a step names objects: builds, and the computes of a metrics step (as in RAMENMEITEN).
+    assert deps["scenario.SALES.new:Nightly"] == {"project.SALES", "dataset.SALES.enriched", "dataset.SALES.orders",
+                                                  "managed_folder.SALES.new:inbox"}
     order = desired.order
     assert order[0] == "project.SALES"
     for resource_id, needs in deps.items():

@@ -47,8 +47,8 @@ CODE_RECIPE_TYPES = frozenset({
 })
 #: Attributes compared whole even when they are mappings (a visual recipe's payload is given in full).
 WHOLE_ATTRIBUTES = frozenset({"payload", "script"})
-#: Step fields that name flow objects: step type's list -> item ``type`` -> resource type.
-_STEP_ITEM_LISTS = ("builds", "checks", "computeMetrics", "datasets", "items")
+#: Items of a scenario step's lists (``builds``, ``checks``, ``computes``...) that name flow objects: their
+#: ``type`` -> the resource type their ``itemId`` names.
 _STEP_ITEM_TYPES = {"DATASET": "dataset", "MANAGED_FOLDER": "managed_folder"}
 
 
@@ -399,8 +399,7 @@ class DesiredStateBuilder:
             step_params = step.get("params") if isinstance(step, dict) else None
             if not isinstance(step_params, dict):
                 continue
-            for list_name in _STEP_ITEM_LISTS:
-                items = step_params.get(list_name)
+            for list_name, items in step_params.items():  # builds, checks, computes...: any list of items
                 for item_index, item in enumerate(items if isinstance(items, list) else []):
                     kind = _STEP_ITEM_TYPES.get(item.get("type")) if isinstance(item, dict) else None
                     if kind is None or not isinstance(item.get("itemId"), str):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from ..exceptions import ConfigError
 from .errors import Location
 from .yaml_loader import PathKey, YamlDocument
 
@@ -99,7 +100,7 @@ class Environment:
     connections: Dict[str, str]
     location: Location
 
-    def __repr__(self) -> str:  # the URL may embed nothing secret, but keep reprs short and predictable
+    def __repr__(self) -> str:  # short: variables may be long, and hold ${env:} references
         return f"Environment({self.name!r}, url={self.url!r}, api_key_env={self.api_key_env!r})"
 
 
@@ -115,8 +116,6 @@ class Config:
 
     def environment(self, name: str) -> Environment:
         """The named environment; :class:`ConfigError` listing the known ones otherwise."""
-        from ..exceptions import ConfigError
-
         if name not in self.environments:
             known = ", ".join(sorted(self.environments)) or "none"
             raise ConfigError(f"Environment {name!r} is not in {self.root / ENVIRONMENTS_FILE} "

@@ -130,7 +130,6 @@ class _Open:
     anchor: Optional[str]
     size: int = 1
     key: Optional[str] = None
-    key_line: int = 0
     has_key: bool = False
 
 
