@@ -212,3 +212,26 @@ def test_read_config_raises_one_error_listing_the_problems(write_config: WriteCo
     with pytest.raises(ConfigValidationError, match=r"The config has 1 error\(s\): .*flow.yml:2:13: "
                                                     r"datasets.a.type must be a string, not a list"):
         read_config(root)
+
+
+def test_without_environments_the_rest_is_still_checked(write_config: WriteConfig) -> None:
+    root = write_config({PROJECT: "recipes:\n  r: {type: python, inputs: ['${var:x}', ghost]}\n"},
+                        environments=None)
+    messages = [p.message for p in validate_config(root).problems]
+    assert messages[0].startswith("missing: a config starts with dataiku-iac.yml")
+    assert len(messages) == 3 and "refers to 'ghost'" in messages[2]  # ${var:x} cannot be judged without one
+
+
+def test_fifos_and_symbolic_links_are_refused_without_hanging(write_config: WriteConfig, tmp_path) -> None:
+    import os
+
+    root = write_config({PROJECT: "datasets: {}\n"})
+    os.mkfifo(root / "projects/P/pipe.yml")
+    (tmp_path / "elsewhere.yml").write_text("datasets: {x: {type: F}}\n", "utf-8")
+    (root / "projects/P/link.yml").symlink_to(tmp_path / "elsewhere.yml")
+    messages = sorted(str(p) for p in validate_config(root).problems)
+    assert messages == [
+        f"{root}/projects/P/link.yml: is a symbolic link: config files are read only as regular files (copy the "
+        "file into the config)",
+        f"{root}/projects/P/pipe.yml: is not a regular file",
+    ]

@@ -172,15 +172,16 @@ def build_desired_state(config: Config, environment: str, environ: Optional[Mapp
 class DesiredStateBuilder:
     """Builds a :class:`DesiredState` and collects every problem met on the way (``problems``).
 
-    ``environ=None`` checks ``${var:}`` references only (validation without an environment's secrets).
+    ``environ=None`` checks ``${var:}`` references only (validation without an environment's secrets);
+    ``check_variables=False`` leaves ``${var:}`` references unresolved and unreported (no environment).
     """
 
     def __init__(self, config: Config, environment: Environment, environ: Optional[Mapping[str, str]],
-                 identities: Identities) -> None:
+                 identities: Identities, check_variables: bool = True) -> None:
         self.config = config
         self.environment = environment
         variables = {**config.variables, **environment.variables}
-        self.resolver = Resolver(variables, environ, environment.name)
+        self.resolver = Resolver(variables if check_variables else None, environ, environment.name)
         self.identities = identities
         self.problems: List[Problem] = []
         self._ids: Dict[Tuple[str, str, str], Tuple[str, bool]] = {}

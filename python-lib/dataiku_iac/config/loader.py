@@ -59,6 +59,9 @@ def load_config(root: Path) -> Tuple[Config, List[Problem]]:
                                                "(upper-case letters, digits and underscores)"))
                 continue
             config.projects[entry.name] = _load_project(config, Path(entry.path), problems)
+    elif projects_dir.is_symlink():
+        problems.append(Problem(Location(_display(root, projects_dir)), "is a symbolic link: the projects "
+                                                                        "directory must be a real directory"))
     elif not (root / ENVIRONMENTS_FILE).is_file():
         problems.append(Problem(Location(str(root)), f"no {ENVIRONMENTS_FILE} and no {PROJECTS_DIR}/ directory: "
                                                      "is this a dataiku-iac config?"))

@@ -9,8 +9,11 @@ from typing import Dict, List, Mapping, Optional
 from .desired import DesiredState, DesiredStateBuilder, variable_references
 from .errors import ConfigFileError, Location, Problem
 from .loader import load_config
-from .model import Config
+from .model import Config, Environment
 from .variables import undefined_variable_message
+
+#: Stands for the environment when the config defines none (its ${var:} references are not checked then).
+NO_ENVIRONMENT = Environment("", "", "", "", {}, {}, Location(""))
 
 
 @dataclass
@@ -60,6 +63,10 @@ def validate_config(root: Path, environment: Optional[str] = None,
             return result
     else:
         names = sorted(config.environments)
+    if not names:  # no usable environment (reported): still check what does not depend on one
+        builder = DesiredStateBuilder(config, NO_ENVIRONMENT, None, {}, check_variables=False)
+        builder.build()
+        result.problems.extend(builder.problems)
     # The first environment gets the whole desired state (references, flow, identities, its variables);
     # the others differ only by their variables, so only their ${var:} references are checked.
     seen = set(result.problems)

@@ -46,12 +46,12 @@ class Resolver:
     """Resolves references for one environment.
 
     ``environ`` is None when secrets are not to be read (validation without ``--env``): ``${env:}``
-    references are then left as written and not reported.
+    references are then left as written and not reported; ``variables`` None does the same for ``${var:}``.
     """
 
-    def __init__(self, variables: Mapping[str, Any], environ: Optional[Mapping[str, str]],
+    def __init__(self, variables: Optional[Mapping[str, Any]], environ: Optional[Mapping[str, str]],
                  environment_name: str = "") -> None:
-        self.variables = dict(variables)
+        self.variables = None if variables is None else dict(variables)
         self.environ = environ
         self.environment_name = environment_name
 
@@ -110,6 +110,8 @@ class Resolver:
             result.problems.append((path, f"${{{kind}:{name}}} is not a valid reference: write ${{{kind}:NAME}}"))
             return _MISSING
         if kind == "var":
+            if self.variables is None:
+                return _MISSING
             if name not in self.variables:
                 result.problems.append((path, undefined_variable_message(name, self.environment_name)))
                 return _MISSING
@@ -123,7 +125,7 @@ class Resolver:
 
     def _variable(self, name: str, path: PathKey, result: Resolution) -> Any:
         """A variable's value; a variable may itself hold ``${env:...}`` (a secret chosen per environment)."""
-        value = self.variables[name]
+        value = self.variables[name]  # type: ignore[index]
         if isinstance(value, str) and "${env:" in value:
             inner = Resolver({}, self.environ, self.environment_name)
             resolution = inner.resolve(value)
