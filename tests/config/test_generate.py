@@ -135,3 +135,18 @@ def test_generated_files_follow_the_rules(small_state: State, tmp_path: Path) ->
     assert desired.state.resources["scenario.P.new:Run"].attributes["script"] == "print('run')\n"
     with_schemas = generate_config(small_state, include_output_schemas=True).files["projects/P/datasets.yml"]
     assert "name: b" in with_schemas
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_round_trip_holds_on_synthetic_projects(emulator, tmp_path: Path, seed: int) -> None:
+    emulator.add_synthetic_project("SYN", datasets=60, recipes=50, scenarios=6, folders=3, seed=seed)
+    live = sync(emulator, ["SYN"])
+    generated = generate_config(live)
+    assert generated.skipped == []
+    root = write(tmp_path / "config", {**generated.files, "dataiku-iac.yml": environments_file({"dev": ("u", "K")})})
+    result = validate_config(root, "dev", environ={name: "x" for name in generated.secrets})
+    assert result.errors == []
+    desired = build_desired_state(read_config(root), "dev", environ={name: "x" for name in generated.secrets},
+                                  identities=identities_from_state(live))
+    assert set(desired.resources) == set(live.resources)
+    assert changed(managed_diffs(desired, live)) == []

@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from ..models.state import Resource, State
+from . import schema
 from .desired import CODE_RECIPE_TYPES
 from .variables import REDACTION_PREFIX
 
@@ -51,6 +52,8 @@ class GeneratedConfig:
     files: Dict[str, str] = field(default_factory=dict)
     #: ``${env:NAME}`` placeholders written, with where: ``NAME -> "dataset P.db params.password"``.
     secrets: Dict[str, str] = field(default_factory=dict)
+    #: Attributes left out because the config has no such field (``resource_id: field``).
+    skipped: List[str] = field(default_factory=list)
 
 
 def generate_config(state: State, *, include_output_schemas: bool = False) -> GeneratedConfig:
@@ -122,8 +125,12 @@ class _Project:
 
     def _clean(self, resource: Resource, drop: Tuple[str, ...] = ("name",)) -> Dict[str, Any]:
         body = {}
+        known = _known_fields(resource.resource_type)
         for key, value in resource.attributes.items():
             if key in drop or (key in EMPTY_VALUES and value == EMPTY_VALUES[key]):
+                continue
+            if key not in known:  # e.g. a state written with other rules: a config holds only known fields
+                self.out.skipped.append(f"{resource.resource_id}: {key}")
                 continue
             body[key] = self._value(value, resource, (key,))
         return body
@@ -242,6 +249,14 @@ class _Project:
         self.used_files[relative] = name
         self.out.files[f"projects/{self.key}/{relative}"] = text
         return relative
+
+
+_DEFINITIONS = {"project": "project", "dataset": "dataset", "recipe": "recipe", "scenario": "scenario",
+                "managed_folder": "managedFolder"}
+
+
+def _known_fields(resource_type: str) -> frozenset:
+    return frozenset(schema.known_fields(_DEFINITIONS[resource_type]))
 
 
 def _name(resource: Resource) -> str:
