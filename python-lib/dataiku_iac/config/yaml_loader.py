@@ -4,7 +4,8 @@ PyYAML's loaders are too lenient for a config that is reviewed in git and applie
 
 - a duplicate key silently overwrites the first one: here it is an error naming both lines;
 - YAML 1.1 reads ``no``, ``off``, ``y`` as booleans and ``2024-06-03`` as a date: here only ``true``/``false``
-  are booleans and dates stay strings (as in DSS's JSON), as in YAML 1.2's core schema;
+  are booleans and dates stay strings (as in DSS's JSON), as in YAML 1.2's core schema; numbers are those
+  both versions read as numbers (``1e5``, ``0o17`` stay strings, as PyYAML reads and writes them);
 - aliases are expanded lazily, so a few lines ("billion laughs") can stand for billions of nodes: here the
   nodes that aliases add are counted against a budget and the document is refused once it is spent;
 - nesting, file size, tags, merge keys (``<<``) and non-string keys are bounded or refused.
@@ -39,8 +40,10 @@ MAX_DEPTH = 64
 #: Nodes aliases may add to a document, in total (a few anchors for repeated blocks stay far below it).
 MAX_ALIAS_NODES = 10_000
 
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+# Numbers are what both YAML 1.1 (PyYAML, whose dumper quotes only the strings 1.1 would misread) and 1.2
+# read as numbers: so a string PyYAML writes unquoted ("1e5", "0o17") is read back as a string here too.
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -304,8 +307,6 @@ def _resolve_plain(text: str, mark: Any, builder: _Builder) -> Any:
         return text
     if _INT.fullmatch(text):
         cleaned = text.replace("_", "")
-        if cleaned.startswith("0o"):
-            return int(cleaned[2:], 8)
         if cleaned.startswith("0x"):
             return int(cleaned[2:], 16)
         return int(cleaned)
