@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_profiles import property_settings
 
+from dataiku_iac.config import generate
 from dataiku_iac.config.errors import ConfigFileError
 from dataiku_iac.config.loader import load_config
 from dataiku_iac.config.yaml_loader import MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES, load_yaml
@@ -106,7 +107,8 @@ def test_a_huge_string_within_the_limit_loads() -> None:
 # PyYAML's emitter writes NEL and the Unicode line separators raw, and YAML reads them as line breaks.
 texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"), max_size=20)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | texts,
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(texts.filter(bool), children, max_size=4),
     max_leaves=20,
 )
@@ -116,6 +118,7 @@ json_values = st.recursive(
 @given(json_values)
 def test_json_values_dumped_as_yaml_load_back_equal(value) -> None:
     assert load_yaml(yaml.safe_dump({"v": value}, allow_unicode=True), "f.yml").data == {"v": value}
+    assert load_yaml(generate._dump({"v": value}), "f.yml").data == {"v": value}  # what generate writes
 
 
 SEED = """\
