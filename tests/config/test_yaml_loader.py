@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import yaml
 from hypothesis import given
@@ -56,11 +54,10 @@ def test_a_duplicate_key_names_both_lines() -> None:
 def test_an_alias_bomb_is_refused_fast() -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]  # 10^10 nodes
-    started = time.perf_counter()
     message = error_of("\n".join(levels) + "\n")
-    elapsed = time.perf_counter() - started
+    # Refused at line 4 of 10, while reading: nothing beyond the budget is ever expanded (whole, the document
+    # would never finish).
     assert f"aliases expand to more than {MAX_ALIAS_NODES} nodes" in message and message.startswith("f.yml:4:")
-    assert elapsed < 5  # a generous bound: expanded, this document would never finish
 
 
 def test_aliases_within_the_budget_are_copies() -> None:
