@@ -57,15 +57,22 @@ class Resolver:
 
     def resolve(self, value: Any) -> Resolution:
         """``value`` with every reference resolved (a new structure; ``value`` is not changed)."""
-        try:  # most values hold no reference: a copy through orjson is many times faster than the walk
-            text = orjson.dumps(value)
-        except (TypeError, orjson.JSONEncodeError):
-            text = b"${"
-        if b"${" not in text:
-            return Resolution(orjson.loads(text))
         result = Resolution(None)
-        result.value = self._walk(value, (), result)
+        if isinstance(value, dict):  # walk only the fields that hold a reference; copy the others whole
+            result.value = {key: self._field(item, (key,), result) for key, item in value.items()}
+        else:
+            result.value = self._field(value, (), result)
         return result
+
+    def _field(self, value: Any, path: PathKey, result: Resolution) -> Any:
+        if isinstance(value, (dict, list)):
+            try:  # most values hold no reference: a copy through orjson is many times faster than the walk
+                text = orjson.dumps(value)
+            except (TypeError, orjson.JSONEncodeError):
+                text = b"${"
+            if b"${" not in text:
+                return orjson.loads(text)
+        return self._walk(value, path, result)
 
     def _walk(self, value: Any, path: PathKey, result: Resolution) -> Any:
         if isinstance(value, dict):
@@ -148,6 +155,11 @@ def undefined_variable_message(name: str, environment: str = "") -> str:
 def references(value: Any, kinds: Tuple[str, ...] = ("var", "env")) -> List[Tuple[PathKey, str, str]]:
     """Every ``(path, kind, name)`` referenced in ``value`` (literal ``$${...}`` excluded)."""
     found: List[Tuple[PathKey, str, str]] = []
+    try:
+        if b"${" not in orjson.dumps(value):  # the usual case, at C speed
+            return found
+    except (TypeError, orjson.JSONEncodeError):
+        pass
     _collect(value, (), kinds, found.append)
     return found
 
