@@ -235,3 +235,34 @@ def test_fifos_and_symbolic_links_are_refused_without_hanging(write_config: Writ
         "file into the config)",
         f"{root}/projects/P/pipe.yml: is not a regular file",
     ]
+
+
+def test_payload_shapes_must_match_the_recipe_type(write_config: WriteConfig) -> None:
+    root = write_config({PROJECT: """\
+recipes:
+  visual: {type: grouping, payload_file: code/g.json}
+  code: {type: python, payload: {keys: [a]}}
+""", "projects/P/code/g.json": "{not json"})
+    messages = [str(p) for p in validate_config(root).problems]
+    assert len(messages) == 2
+    assert "payload_file of recipe 'visual' (a grouping recipe) must hold the recipe's JSON settings" in messages[0]
+    assert messages[1].endswith("recipe 'code' is a python recipe: its payload is code (text, or payload_file), "
+                                "not a mapping")
+
+
+def test_two_keys_for_one_dss_object_and_a_second_project_section(write_config: WriteConfig) -> None:
+    root = write_config({"projects/P/a.yml": """\
+project: {name: A, projectKey: Q}
+managed_folders:
+  one: {id: SAME1234}
+  two: {id: SAME1234}
+""", "projects/P/b.yml": "project: {name: B}\n"})
+    messages = [str(p) for p in validate_config(root).problems]
+    assert messages == [
+        f"{root}/projects/P/a.yml:1:32: projectKey 'Q' differs from the directory name 'P': rename the directory or "
+        "remove projectKey",
+        f"{root}/projects/P/a.yml:4:3: managed folder 'two' is the same DSS object as managed folder 'one' "
+        "(managed_folder.P.SAME1234)",
+        f"{root}/projects/P/b.yml:1:1: project P is defined twice: also at {root}/projects/P/a.yml:1:10; keep one "
+        "'project:' section per project",
+    ]
