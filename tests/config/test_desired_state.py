@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis_profiles import property_settings
 
 from dataiku_iac.canonical import canonical_json
 from dataiku_iac.config import (
@@ -17,7 +21,12 @@ from dataiku_iac.config import (
     variables,
 )
 from dataiku_iac.config import desired as desired_module
+from dataiku_iac.config.errors import Location
+from dataiku_iac.config.generate import generate_config
 from dataiku_iac.config.graph import find_cycles, topological_order
+from dataiku_iac.config.loader import _merge
+from dataiku_iac.config.model import Config, Environment, ProjectConfig
+from dataiku_iac.config.yaml_loader import YamlDocument
 from dataiku_iac.models.state import Resource, State
 from dataiku_iac.sync import recipe as recipe_sync
 from dataiku_iac.sync import rules
@@ -211,3 +220,43 @@ def test_graph_helpers() -> None:
         topological_order({"a": ["b"], "b": ["a"]})
     assert find_cycles({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["d"], "e": ["a"]}) == [
         ["a", "b", "c", "a"], ["d", "d"]]
+
+
+# -- arbitrary content where the schema allows any JSON -----------------------------------------------------
+
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from(["a", "inbox", "orders", "${var:env}",
+                                                                       "DATASET", "MANAGED_FOLDER", "x.y"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["type", "itemId", "builds", "computes", "steps", "params", "folderSmartId", "connection",
+                         "items", "ref"]), children, max_size=3),
+    max_leaves=12)
+
+
+def _mapping(value):
+    return value if isinstance(value, dict) else {}
+
+
+step_items = st.fixed_dictionaries({"type": any_json, "itemId": any_json})
+steps = st.lists(st.fixed_dictionaries({"id": st.just("s"), "params": st.dictionaries(
+    st.sampled_from(["builds", "computes", "checks"]), st.lists(step_items | any_json, max_size=3), max_size=2)}),
+    max_size=3)
+
+
+@property_settings(max_examples=150)
+@given(any_json | st.fixed_dictionaries({"steps": steps}), any_json, any_json)
+def test_free_form_fields_never_crash_the_desired_state(scenario_params, dataset_params, recipe_params) -> None:
+    data = {
+        "datasets": {"orders": {"type": "F", "params": _mapping(dataset_params)}},
+        "managed_folders": {"inbox": {"type": "F"}},
+        "recipes": {"r": {"type": "python", "params": _mapping(recipe_params),
+                          "inputs": ["orders", {"folder": "inbox"}]}},
+        "scenarios": {"S": {"type": "step_based", "params": _mapping(scenario_params)}},
+    }
+    assert schema.check(YamlDocument("f.yml", data), "projectFile") == []  # free-form where it is fuzzed
+    project = ProjectConfig("P", Path("."))
+    _merge(project, YamlDocument("f.yml", data), set(), [])
+    config = Config(root=Path("."), variables={"env": "dev"}, projects={"P": project},
+                    environments={"dev": Environment("dev", "u", "K", "s", {}, {}, Location("x"))})
+    desired = build_desired_state(config, "dev")
+    generate_config(desired.state)  # and back: generate copes with whatever the desired state holds

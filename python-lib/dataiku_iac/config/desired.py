@@ -402,7 +402,8 @@ class DesiredStateBuilder:
                 continue
             for list_name, items in step_params.items():  # builds, checks, computes...: any list of items
                 for item_index, item in enumerate(items if isinstance(items, list) else []):
-                    kind = _STEP_ITEM_TYPES.get(item.get("type")) if isinstance(item, dict) else None
+                    item_type = item.get("type") if isinstance(item, dict) else None
+                    kind = _STEP_ITEM_TYPES.get(item_type) if isinstance(item_type, str) else None
                     if kind is None or not isinstance(item.get("itemId"), str):
                         continue
                     where = ("params", "steps", step_index, "params", list_name, item_index, "itemId")

@@ -237,7 +237,7 @@ class _Project:
             for items in (step_params or {}).values():
                 for item in items if isinstance(items, list) else []:
                     if isinstance(item, dict) and item.get("type") == "MANAGED_FOLDER" \
-                            and item.get("itemId") in self.folder_keys:
+                            and isinstance(item.get("itemId"), str) and item["itemId"] in self.folder_keys:
                         item["itemId"] = self.folder_keys[item["itemId"]][0]
         return key, body
 
