@@ -47,6 +47,7 @@ _FLOAT = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.[0-9]
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
+_MAYBE_TYPED = frozenset("+-.0123456789~nNtTfF")
 _SPECIAL_FLOATS = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _STR_TAG = "tag:yaml.org,2002:str"
 _KNOWN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
@@ -168,12 +169,22 @@ class _Builder:
             self.fail(event.start_mark, "a config file holds one YAML document: remove the '---' separator")
 
     def _scalar_event(self, event: Any) -> None:
+        # The hot path (most events are scalars): _expects_key, _child_path and _add_value inlined.
         if event.tag is not None:
             self._check_tag(event)
-        if self._expects_key():
-            self._take_key(event)
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            path: PathKey = ()
+        elif isinstance(top.value, dict):
+            if not top.has_key:
+                self._take_key(event)
+                return
+            path = (*top.path, top.key)  # type: ignore[arg-type]
         else:
-            self._add_value(self._scalar(event), 1, event.anchor, event.start_mark)
+            path = (*top.path, len(top.value))
+        mark = event.start_mark
+        self.value_marks[path] = (mark.line + 1, mark.column + 1)
+        self._attach(self._scalar(event), 1, event.anchor)
 
     def _collection_start(self, event: Any) -> None:
         self._check_tag(event)
@@ -297,6 +308,8 @@ def _depth(value: Any) -> int:
 
 def _resolve_plain(text: str, mark: Any, builder: _Builder) -> Any:
     """A plain scalar as YAML 1.2's core schema reads it (dates and yes/no stay strings)."""
+    if text and text[0] not in _MAYBE_TYPED:  # most strings: no other rule can apply
+        return text
     if text in _NULL:
         return None
     if text in _TRUE:
