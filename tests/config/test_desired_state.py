@@ -260,3 +260,23 @@ def test_free_form_fields_never_crash_the_desired_state(scenario_params, dataset
                     environments={"dev": Environment("dev", "u", "K", "s", {}, {}, Location("x"))})
     desired = build_desired_state(config, "dev")
     generate_config(desired.state)  # and back: generate copes with whatever the desired state holds
+
+
+def test_ids_recorded_by_config_key_tell_apart_folders_of_one_name(write_config: WriteConfig) -> None:
+    root = write_config({"projects/P/a.yml": """\
+managed_folders:
+  pairs: {type: Filesystem}
+  pairs_2: {name: pairs, type: Filesystem}
+recipes:
+  r: {type: python, inputs: [{folder: pairs_2}]}
+"""})
+    config = read_config(root)
+    recorded = {("managed_folder", "P", "pairs"): "Aa111111", ("managed_folder", "P", "pairs_2"): "Bb222222"}
+    by_name = {("managed_folder", "P", "pairs"): "Zz999999"}  # ambiguous by name: never used for these two
+    desired = build_desired_state(config, "dev", identities=by_name, recorded_ids=recorded)
+    assert {"managed_folder.P.Aa111111", "managed_folder.P.Bb222222"} <= set(desired.resources)
+    assert desired.warnings == []  # recorded ids identify them: nothing to explain
+    assert desired.resources["recipe.P.r"].resource.attributes["inputs"]["main"]["items"][0]["ref"] == "Bb222222"
+    unknown = build_desired_state(config, "dev", identities=by_name)
+    assert {"managed_folder.P.new:pairs", "managed_folder.P.new:pairs_2"} <= set(unknown.resources)
+    assert len(unknown.warnings) == 2

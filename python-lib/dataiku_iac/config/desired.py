@@ -15,7 +15,8 @@ For each resource the desired state gives:
 Identity: datasets and recipes are named by their name, as in DSS. Scenarios and managed folders have a DSS
 id besides their name; the config names them by key (``name:`` when the DSS name differs, which is how two
 folders of one name are told apart) and the id comes, in order, from ``id:`` in the config, from
-``identities`` (what the state or the live DSS says, see :func:`identities_from_state`), or is unknown yet:
+the id the state recorded for the config key (``recorded_ids``), from ``identities`` (the live objects by
+name, see :func:`identities_from_state`; only for a name held by one object of the config), or is unknown yet:
 the resource id is then ``{type}.{KEY}.new:{key}`` (never a DSS id, which holds no ``:``) until DSS assigns
 one. References to folders (recipe inputs and outputs, ``folderSmartId``, scenario steps) are written by key
 and resolved the same way.
@@ -155,14 +156,17 @@ def variable_references(config: Config) -> List[Tuple[Location, str]]:
 
 
 def build_desired_state(config: Config, environment: str, environ: Optional[Mapping[str, str]] = None,
-                        identities: Optional[Identities] = None) -> DesiredState:
+                        identities: Optional[Identities] = None,
+                        recorded_ids: Optional[Identities] = None) -> DesiredState:
     """The desired state of ``environment``; :class:`ConfigValidationError` when the config has errors.
 
-    ``environ`` gives ``${env:}`` values (``os.environ`` at plan time); ``identities`` the DSS ids of
-    scenarios and folders known so far.
+    ``environ`` gives ``${env:}`` values (``os.environ`` at plan time). The DSS ids of scenarios and folders
+    come from ``recorded_ids`` (``(type, project key, config key) -> id``, what the state recorded for the
+    config's objects) and else ``identities`` (``(type, project key, DSS name) -> id``, e.g. from the live
+    objects through :func:`identities_from_state`; used only for a name one object of the config holds).
     """
     builder = DesiredStateBuilder(config, config.environment(environment), environ if environ is not None else {},
-                                  identities or {})
+                                  identities or {}, recorded_ids=recorded_ids)
     desired = builder.build()
     if any(problem.is_error for problem in builder.problems):
         raise ConfigValidationError(builder.problems)
@@ -177,8 +181,10 @@ class DesiredStateBuilder:
     """
 
     def __init__(self, config: Config, environment: Environment, environ: Optional[Mapping[str, str]],
-                 identities: Identities, check_variables: bool = True) -> None:
+                 identities: Identities, check_variables: bool = True,
+                 recorded_ids: Optional[Identities] = None) -> None:
         self.config = config
+        self.recorded_ids = recorded_ids or {}
         self.environment = environment
         variables = {**config.variables, **environment.variables}
         self.resolver = Resolver(variables if check_variables else None, environ, environment.name)
@@ -232,7 +238,8 @@ class DesiredStateBuilder:
             if kind in ID_TYPES:
                 by_name.setdefault((kind, res.name), []).append(res)
         for (kind, name), same in by_name.items():
-            unpinned = [res for res in same if res.pinned_id is None]
+            unpinned = [res for res in same if res.pinned_id is None
+                        and (kind, project.key, res.key) not in self.recorded_ids]
             if len(same) > 1 and unpinned:
                 keys = ", ".join(repr(res.key) for res in same)
                 for res in unpinned:
@@ -241,7 +248,7 @@ class DesiredStateBuilder:
                                f"{name!r} ({keys}); DSS cannot tell them apart by name, so each needs its "
                                "DSS id ('id:', which generate writes) or an id recorded in the state")
             for res in same:
-                dss_id = res.pinned_id
+                dss_id = res.pinned_id or self.recorded_ids.get((kind, project.key, res.key))
                 if dss_id is None and len(same) == 1:
                     dss_id = self.identities.get((kind, project.key, name))
                 known = dss_id is not None
