@@ -30,7 +30,7 @@ from ..exceptions import DataikuIaCError, DSSError
 from ..report._common import clean_lines
 
 #: Command modules, in the order ``--help`` lists them.
-COMMANDS = ("sync", "drift", "diff", "show", "history", "state", "emulator", "demo")
+COMMANDS = ("sync", "drift", "diff", "show", "history", "state", "validate", "emulator", "demo")
 #: Commands whose module is optional: registered only when present.
 OPTIONAL_COMMANDS = ("serve",)
 
