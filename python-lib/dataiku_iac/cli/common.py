@@ -95,7 +95,7 @@ def emit_report(report: Mapping[str, Any], args: argparse.Namespace, title: Opti
     """Print the report in ``args.format``, or write it to ``args.output`` and print where, plus its verdict."""
     if args.output:
         path = write_file(args.output, render_report(report, args.format, color=False, title=title))
-        from ..report._common import summary_sentence
+        from ..report.common import summary_sentence
 
         out(summary_sentence(report))
         out(f"Report ({args.format}) written to {path}")

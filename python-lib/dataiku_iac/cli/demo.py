@@ -16,7 +16,7 @@ from typing import Any, Callable, List, NamedTuple
 from ..backends.local import LocalFileBackend
 from ..diff import DiffEngine
 from ..exceptions import DataikuIaCError
-from ..report._common import summary_sentence
+from ..report.common import summary_sentence
 from ..report.html import render_html
 from ..report.json_report import diffs_to_json
 from ..report.text import render_text

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..diff import DiffEngine
-from ..report._common import has_changes
+from ..report.common import has_changes
 from ..report.json_report import diffs_to_json
 from .common import add_output_options, read_state_file, state_path
 

@@ -27,7 +27,7 @@ from typing import Any, List, Optional, Sequence
 
 from .. import __version__
 from ..exceptions import DataikuIaCError, DSSError
-from ..report._common import clean_lines
+from ..report.common import clean_lines
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS = ("sync", "drift", "diff", "show", "history", "state", "emulator", "demo")

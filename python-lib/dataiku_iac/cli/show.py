@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from ..exceptions import ConfigError
 from ..models.state import RESOURCE_TYPES, Resource, State
-from ..report._common import clean
+from ..report.common import clean
 from ..timeutil import format_timestamp
 from .common import add_state_options, describe_counts, json_text, out, read_state_file, state_path
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any, Iterable, List, Optional
 
 from ..exceptions import ConfigError
-from ..report._common import change_figures, has_changes
+from ..report.common import change_figures, has_changes
 from ..report.json_report import diffs_to_json
 from .common import (
     add_connection_options,
