@@ -13,7 +13,6 @@ from .common import add_state_options, describe_counts, json_text, out, read_sta
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``show`` command."""
     parser = subparsers.add_parser(
         "show", help="list the resources of a state file",
         description="List the resources a state file holds, with who last changed them in DSS; "
