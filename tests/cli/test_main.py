@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,7 +99,7 @@ def test_help_lists_every_command_as_its_module_registers_it():
 HEAVY_MODULES = ("dataikuapi", "requests", "flask", "rich", "jsonschema", "fastjsonschema", "filelock")
 
 
-def imported_modules(*argv: str) -> set:
+def imported_modules(*argv: str, env=None) -> set:
     """The heavy modules imported by running ``main(argv)`` in a fresh interpreter, and its exit code."""
     code = (
         "import sys\n"
@@ -106,7 +107,8 @@ def imported_modules(*argv: str) -> set:
         f"code = main({list(argv)!r})\n"
         f"print(code, *sorted(name for name in {HEAVY_MODULES!r} if name in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO,
+                            env=env)
     assert result.returncode == 0, result.stderr
     return set(result.stdout.split("\n")[-2].split())
 
@@ -173,6 +175,16 @@ def test_broken_pipe_is_quiet(monkeypatch, tmp_path):
     monkeypatch.setattr(cli_main.os, "dup2", lambda *args: None)
     assert run_with(BrokenPipeError()) == 1
     handle.close()
+
+
+def test_a_sync_imports_neither_the_web_framework_nor_the_terminal_library_nor_jsonschema(dss, tmp_path):
+    # rich only draws the progress bar on a terminal; jsonschema only lists the problems of an invalid state.
+    env = {**os.environ, "DKU_DSS_URL": dss.url, "DKU_API_KEY": dss.api_key}
+    state = str(tmp_path / "dev.state.json")
+    assert imported_modules("sync", "CUSTOMER_ANALYTICS", "--state", state, env=env) == {
+        "0", "dataikuapi", "requests", "fastjsonschema", "filelock"}
+    assert imported_modules("drift", "--state", state, env=env) == {
+        "0", "dataikuapi", "requests", "fastjsonschema", "filelock"}
 
 
 def test_installed_entry_point_smoke(tmp_path):
