@@ -125,7 +125,6 @@ def measure(dss: Any, run: Callable[[], int]) -> Tuple[float, int, int, Dict[str
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1001, 1000, 100],
                         help="DATASETS RECIPES SCENARIOS (default 1001 1000 100)")

@@ -149,12 +149,14 @@ def code_diff_body(text_diff: str) -> List[str]:
 
 def counts_by_type(report: Mapping[str, Any]) -> Dict[str, Dict[str, int]]:
     """For each resource type with changes: counts by change kind (added/modified/removed)."""
-    table: Dict[str, Dict[str, int]] = {}
+    kinds_by_type: Dict[str, List[Any]] = {}
     for change in resource_changes(report):
-        row = table.setdefault(str(change.get("type") or "?"), {name: 0 for name in CHANGE_ORDER})
-        if change.get("change") in row:
-            row[change["change"]] += 1
-    return dict(sorted(table.items()))
+        kinds_by_type.setdefault(str(change.get("type") or "?"), []).append(change.get("change"))
+    table = {}
+    for resource_type, kinds in sorted(kinds_by_type.items()):
+        counts = count_changes(kinds)
+        table[resource_type] = {name: counts[name] for name in CHANGE_ORDER}
+    return table
 
 
 def headline_attributes(attributes: Any, limit: int = 8) -> Tuple[List[Tuple[str, Any]], int]:
