@@ -86,6 +86,10 @@ def test_usage_errors_keep_the_cli_s_own_words():
         "argument --format: invalid choice (choose from 'text', 'json', 'html')")
     assert cli_main.without_values("unrecognized arguments: --x=1 -kABC", ["--x=1", "-kABC"], vocabulary) == (
         "unrecognized arguments: --x -k")
+    assert cli_main.without_values("unrecognized arguments: --x=1 abc", ["--x=1", "abc"], vocabulary) == (
+        "unrecognized arguments: --x and 1 more")
+    assert cli_main.without_values("unrecognized arguments: abc", ["abc"], vocabulary) == (
+        "unrecognized arguments: (value not shown)")
     # forms not rewritten by name: typed values are masked anyway
     assert cli_main.without_values("odd: 'abc' and secret123", ["abc", "secret123"], vocabulary) == (
         "odd: (value not shown) and (value not shown)")

@@ -150,8 +150,11 @@ def without_values(message: str, arguments: Sequence[str], vocabulary: Collectio
     message = re.sub(r"(ignored explicit argument) .*", r"\1", message)
     head, marker, rest = message.partition("unrecognized arguments:")
     if marker:
-        names = [_option_name(word) for word in rest.split() if word.startswith("-")]
-        message = f"{head}{marker} {' '.join(names) if names else _NOT_SHOWN}"
+        words = rest.split()
+        names = [_option_name(word) for word in words if word.startswith("-")]
+        others = len(words) - len(names)
+        shown = " ".join(names + ([f"and {others} more"] if names and others else []))
+        message = f"{head}{marker} {shown or _NOT_SHOWN}"
     # A safety net for message forms not rewritten above: any remaining value the user typed is masked.
     for value in sorted(_typed_values(arguments, vocabulary), key=len, reverse=True):
         message = message.replace(repr(value), _NOT_SHOWN)
