@@ -91,8 +91,11 @@ def test_usage_errors_keep_the_cli_s_own_words():
     assert cli_main.without_values("unrecognized arguments: abc", ["abc"], vocabulary) == (
         "unrecognized arguments: (value not shown)")
     # forms not rewritten by name: typed values are masked anyway
-    assert cli_main.without_values("odd: 'abc' and secret123", ["abc", "secret123"], vocabulary) == (
-        "odd: (value not shown) and (value not shown)")
+    assert cli_main.without_values("odd: 'abc' and secret123.", ["abc", "secret123"], vocabulary) == (
+        "odd: (value not shown) and (value not shown).")
+    # ...as whole words only: argparse's own words stay readable
+    assert cli_main.without_values("the following arguments are required: NEW", ["argument"], vocabulary) == (
+        "the following arguments are required: NEW")
 
 
 def test_help_lists_every_command_as_its_module_registers_it():

@@ -158,8 +158,8 @@ def without_values(message: str, arguments: Sequence[str], vocabulary: Collectio
     # A safety net for message forms not rewritten above: any remaining value the user typed is masked.
     for value in sorted(_typed_values(arguments, vocabulary), key=len, reverse=True):
         message = message.replace(repr(value), _NOT_SHOWN)
-        if len(value) >= 4:  # shorter raw words would match inside argparse's own text; secrets are longer
-            message = message.replace(value, _NOT_SHOWN)
+        if len(value) >= 4:  # a shorter raw word could be argparse's own text; secrets are longer
+            message = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", _NOT_SHOWN, message)
     return message
 
 
