@@ -277,8 +277,10 @@ def test_accept_needs_an_identified_viewer(context):
 
 
 def test_accept_refuses_a_moved_baseline(client):
-    message = error_of(client.post("/api/accept?env=dev", json={"expected_serial": 1}), 409)
-    assert "now serial 2, not 1" in message
+    job = run_job(client, "/api/accept", {"expected_serial": 1})
+    assert job["status"] == "failed" and job["error"]["status"] == 409
+    assert "now serial 2, but you reviewed serial 1" in job["error"]["message"]
+    assert client.get("/api/state?env=dev").get_json()["serial"] == 2
     assert "integer" in error_of(client.post("/api/accept?env=dev", json={"expected_serial": "2"}), 400)
     assert "integer" in error_of(client.post("/api/accept?env=dev", json={"expected_serial": True}), 400)
 
