@@ -322,3 +322,25 @@ def test_viewer_check_reports_who_and_why():
 def test_context_needs_a_folder():
     with pytest.raises(ConfigError, match="State folder"):
         dss_webapp_context(FakeClient(PERMISSIONS), "P", None)
+
+
+def test_accept_stores_the_reviewed_report_not_a_second_sync(monkeypatch, dss, folder):
+    """Issue 10 #4: a change made in DSS after the report was shown is not accepted with it."""
+    client = viewer_app(monkeypatch, dss, {"state_folder": folder.odb_id, "environment": "dev"})
+    log_in(dss, client, "dana", ["data_team"])
+    project = dss.client().get_project(SAMPLE_PROJECT_KEY)
+    settings = project.get_dataset("customers_prepared").get_settings()
+    settings.get_raw()["description"] = "changed after the review"
+    settings.save()
+    job = finished(client, client.post("/api/accept", json={"expected_serial": 1}))
+    assert job["status"] == "done" and job["result"]["accepted_changes"] == 1, job
+    backend = ManagedFolderBackend(folder, "dev")
+    stored = backend.load().resources
+    assert stored[f"dataset.{SAMPLE_PROJECT_KEY}.raw_customers"].attributes["description"] == "changed in the UI"
+    assert stored[f"dataset.{SAMPLE_PROJECT_KEY}.customers_prepared"].attributes.get("description") != (
+        "changed after the review")
+    drift = StateManager(backend, dss.client(), "dev").detect_drift()
+    assert [d.resource_id for d in drift.changes()] == [f"dataset.{SAMPLE_PROJECT_KEY}.customers_prepared"]
+    evidence = [backend.load_report(name) for name in backend.list_reports()]
+    accepted = [r for r in evidence if r["context"].get("accepted_by") == "dana" and r["resource_changes"]]
+    assert len(accepted) == 1 and accepted[0]["context"]["accepted_serial"] == 2

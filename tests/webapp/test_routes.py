@@ -365,3 +365,31 @@ def test_values_beyond_64_bit_integers_are_still_served(client, state_dir):
     backend.save(state)
     data = client.get("/api/resource?env=prod&address=dataset.SALES.orders").get_json()
     assert data["attributes"]["big"] == 2**70
+
+
+def test_the_expected_serial_is_checked_under_the_lock(client, state_dir):
+    """Issue 11: a save between the route's answer and the job's write must be seen, so the check happens
+    in the job, holding the lock, not in the request."""
+    holder = LocalFileBackend.for_environment("dev", state_dir)
+    with holder.lock("someone else's save"):
+        response = client.post("/api/accept?env=dev", json={"expected_serial": 2})
+        assert response.status_code == 202
+        moved = holder.load()
+        moved.resources["project.SALES"].attributes["tags"] = ["moved"]
+        moved.resources["project.SALES"].refresh_checksum()
+        holder.save(moved)
+    job = client.get(f"/api/jobs/{response.get_json()['id']}?wait=10").get_json()
+    assert job["status"] == "failed" and job["error"]["status"] == 409, job
+    assert "now serial 3" in job["error"]["message"]
+    assert holder.load().resources["project.SALES"].attributes["tags"] == ["moved"]
+
+
+def test_accept_names_the_report_it_accepts(client, state_dir):
+    backend = LocalFileBackend.for_environment("dev", state_dir)
+    reviewed = backend.list_reports()[-1]
+    backend.save_report({"format_version": "1.0", "context": {"baseline_serial": 2}, "resource_changes": []})
+    job = run_job(client, "/api/accept", {"expected_serial": 2, "report": reviewed})
+    assert job["status"] == "done" and job["result"]["accepted_from"] == reviewed, job
+    assert job["result"]["accepted_changes"] == 4
+    assert "name of a stored" in error_of(client.post("/api/accept?env=dev", json={"report": 7}), 400)
+    assert "No drift report named" in error_of(client.post("/api/accept?env=dev", json={"report": "x"}), 404)

@@ -16,7 +16,7 @@ from ..accept import KIND_REPORT, accept_report, store_report
 from ..backends.managed_folder import ManagedFolderBackend
 from ..diff import DiffEngine
 from ..dss.folders import resolve_folder as find_folder
-from ..exceptions import DataikuIaCError, DSSError, StateLockedError, StateWriteError
+from ..exceptions import DataikuIaCError, DSSError, PermissionDeniedError, StateLockedError, StateWriteError
 from ..manager import DriftResult, StateManager
 from ..models.diff import ChangeType
 from ..models.state import parse_resource_id
@@ -147,12 +147,15 @@ class DriftOutcome:
     report_location: str
     has_drift: bool
     accepted_serial: Optional[int] = None
+    accept_refused: Optional[str] = None  # why the live state was not accepted
 
     def to_html(self) -> str:
         """The detect-drift macro's HTML result."""
         notes = [_report_note(self.report_name, self.report_location)]
         if self.accepted_serial is not None:
             notes.append(f"The live state was accepted as the new baseline (serial {self.accepted_serial}).")
+        if self.accept_refused is not None:
+            notes.append(f"The live state was not accepted as the baseline: {self.accept_refused}")
         return drift_report_html(self.report, notes)
 
 
@@ -165,15 +168,18 @@ def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, prog
     result = manager.detect_drift(include_children=params.include_children)
     report = result.to_report()
     name, location = save_report_if_possible(backend, report)
-    accepted = None
+    accepted, refused = None, None
     if params.accept_live_as_baseline and result.has_drift:
         # The report just shown is what is accepted (no second sync), if the macro user may write every
-        # project it covers and the folder's project.
-        accepted = accept_report(
-            backend, report, environment=params.environment, source=name, live=result.live,
-            accepted_by=_login(client), authorize=macro_authorizer(client, folder, "accept the live state of"),
-        ).serial
-    return DriftOutcome(report, name, location, result.has_drift, accepted)
+        # project it covers and the folder's project; a refusal still shows the drift.
+        try:
+            accepted = accept_report(
+                backend, report, environment=params.environment, source=name, live=result.live,
+                accepted_by=_login(client), authorize=macro_authorizer(client, folder, "accept the live state of"),
+            ).serial
+        except PermissionDeniedError as exc:
+            refused = str(exc)
+    return DriftOutcome(report, name, location, result.has_drift, accepted, refused)
 
 
 def macro_authorizer(client: Any, folder: Any, action: str) -> Callable[[List[str]], None]:
