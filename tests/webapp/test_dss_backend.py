@@ -344,3 +344,16 @@ def test_accept_stores_the_reviewed_report_not_a_second_sync(monkeypatch, dss, f
     evidence = [backend.load_report(name) for name in backend.list_reports()]
     accepted = [r for r in evidence if r["context"].get("accepted_by") == "dana" and r["resource_changes"]]
     assert len(accepted) == 1 and accepted[0]["context"]["accepted_serial"] == 2
+
+
+def test_the_webapp_starts_without_the_state_manager():
+    """Issue 10: resolving the folder lives on the DSS-access side, so a read-only page never loads the
+    manager and the sync layer."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import dataiku_iac.webapp.dss, dataiku_iac.webapp.routes; "
+            "print(sorted(m for m in sys.modules if m in ('dataiku_iac.manager', 'dataiku_iac.sync.engine', "
+            "'dataiku_iac.plugin.actions')))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
