@@ -19,11 +19,14 @@ import copy
 import inspect
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .backends.base import StateBackend
+from .diff import DiffEngine
 from .exceptions import InvalidResourceIdError, StaleStateError, StateConflictError, StateCorruptedError
 from .models.state import Resource, ResourceMetadata, State, parse_resource_id
+from .report.json_report import diffs_to_json
 from .timeutil import format_timestamp, parse_timestamp, utc_now
 
 logger = logging.getLogger("dataiku_iac.accept")
@@ -53,6 +56,15 @@ class AcceptOutcome:
     def serial(self) -> int:
         return self.state.serial
 
+    def baseline_report(self, environment: str, accepted_by: Optional[str], source: Optional[str]) -> Dict[str, Any]:
+        """The drift report of the moment right after the accept: no drift against the new baseline."""
+        state = self.state
+        context = drift_context(state, environment=environment, checked_at=utc_now(),
+                                project_keys=sorted({parse_resource_id(rid).project_key for rid in state.resources}),
+                                has_drift=False)
+        context.update(accepted_by=accepted_by, accepted_changes=self.accepted_changes, accepted_from=source)
+        return diffs_to_json(DiffEngine().diff(state, state), context=context)
+
 
 @dataclass(frozen=True)
 class _Change:
@@ -62,6 +74,21 @@ class _Change:
     after: Optional[Dict[str, Any]]
     last_modified_by: Optional[str]
     last_modified_at: Optional[str]
+
+
+def drift_context(baseline: State, *, environment: str, checked_at: datetime, project_keys: Sequence[str],
+                  has_drift: bool) -> Dict[str, Any]:
+    """The ``context`` of a drift report: what it was checked against, when, and its verdict (the fields an
+    accept checks: ``baseline_serial`` and ``baseline_lineage``)."""
+    return {
+        "environment": environment,
+        "baseline_serial": baseline.serial,
+        "baseline_lineage": baseline.lineage,
+        "baseline_updated_at": format_timestamp(baseline.updated_at),
+        "checked_at": format_timestamp(checked_at),
+        "project_keys": list(project_keys),
+        "has_drift": has_drift,
+    }
 
 
 def covered_projects(report: Mapping[str, Any]) -> List[str]:

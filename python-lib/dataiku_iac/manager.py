@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .accept import accept_report
+from .accept import accept_report, drift_context
 from .backends.base import StateBackend
 from .diff import DiffEngine
 from .dss.client import ensure_pool
@@ -23,7 +23,7 @@ from .report.json_report import diffs_to_json
 from .sync.base import ResourceSync
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
 from .sync.rules import RuleLike, SyncRules
-from .timeutil import format_timestamp, utc_now
+from .timeutil import utc_now
 
 logger = logging.getLogger("dataiku_iac.manager")
 
@@ -49,15 +49,8 @@ class DriftResult:
 
     def to_report(self) -> Dict[str, Any]:
         """The drift report JSON (``diffs_to_json`` with the drift context), ready for every renderer."""
-        context = {
-            "environment": self.environment,
-            "baseline_serial": self.baseline.serial,
-            "baseline_lineage": self.baseline.lineage,
-            "baseline_updated_at": format_timestamp(self.baseline.updated_at),
-            "checked_at": format_timestamp(self.checked_at),
-            "project_keys": list(self.project_keys),
-            "has_drift": self.has_drift,
-        }
+        context = drift_context(self.baseline, environment=self.environment, checked_at=self.checked_at,
+                                project_keys=self.project_keys, has_drift=self.has_drift)
         return diffs_to_json(self.diffs, context=context)
 
 

@@ -33,11 +33,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..accept import KIND_CHECK, AcceptOutcome, accept_report, covered_projects, store_report
-from ..diff import DiffEngine
 from ..exceptions import DataikuIaCError, StateNotFoundError
 from ..models.state import parse_resource_id
-from ..report.json_report import diffs_to_json
-from ..timeutil import format_timestamp, utc_now
 from .context import ContextProvider, Viewer, WebappContext
 from .errors import (
     BadRequestError,
@@ -248,22 +245,9 @@ class _Routes:
 
     def _store_clean_report(self, env: str, backend: Any, outcome: AcceptOutcome, login: Optional[str],
                             source: str) -> str:
-        """Right after an accept the reviewed state is the baseline: store the (empty) drift report of that
-        moment, so the page shows "no drift" against the new serial rather than the accepted report."""
-        state = outcome.state
-        context = {
-            "environment": env,
-            "baseline_serial": state.serial,
-            "baseline_lineage": state.lineage,
-            "baseline_updated_at": format_timestamp(state.updated_at),
-            "checked_at": format_timestamp(utc_now()),
-            "project_keys": project_keys_of(state),
-            "has_drift": False,
-            "accepted_by": login,
-            "accepted_changes": outcome.accepted_changes,
-            "accepted_from": source,
-        }
-        report = diffs_to_json(DiffEngine().diff(state, state), context=context)
+        """Store the (empty) drift report of the moment right after the accept, so the page shows "no drift"
+        against the new serial rather than the accepted report."""
+        report = outcome.baseline_report(env, login, source)
         name = store_report(backend, report, KIND_CHECK)
         self.cache.put(("report", env, name), report)
         return name
@@ -344,10 +328,10 @@ def _because(reason: str) -> str:
 
 def _library_error(error: DataikuIaCError) -> Response:
     body, status = describe(error)
-    if status >= 500:
+    retry_after = getattr(error, "retry_after", 0)
+    if status >= 500 and not retry_after:  # a busy answer is expected under load, not a failure to log
         logger.warning("Request %s %s failed: %s", request.method, request.path, error)
     response = json_response(body, status)
-    retry_after = getattr(error, "retry_after", 0)
     if retry_after:
         response.headers["Retry-After"] = str(int(retry_after))
     return response
