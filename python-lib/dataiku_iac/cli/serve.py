@@ -117,10 +117,11 @@ def allowed_hosts(args: argparse.Namespace) -> List[str]:
 
 def read_only_reason(args: argparse.Namespace) -> str:
     """Why the page may not write ("" when it may)."""
-    if args.read_only:
+    host = getattr(args, "host", DEFAULT_HOST)  # callers building the namespace by hand may leave these out
+    if getattr(args, "read_only", False):
         return "the server was started with --read-only"
-    if not is_loopback(args.host) and not args.allow_writes:
-        return f"the server listens on {args.host}, off loopback, without --allow-writes"
+    if not is_loopback(host) and not getattr(args, "allow_writes", False):
+        return f"the server listens on {host}, off loopback, without --allow-writes"
     return ""
 
 
