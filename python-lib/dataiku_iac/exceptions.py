@@ -109,6 +109,10 @@ class ResourceNotFoundError(DataikuIaCError):
     """The resource does not exist in DSS."""
 
 
+class PermissionDeniedError(DataikuIaCError):
+    """The user may not do this: e.g. change the baseline of a project they may only read."""
+
+
 class DSSError(DataikuIaCError):
     """Talking to DSS failed (unreachable, refused credentials, server error)."""
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .accept import accept_report, drift_context
 from .backends.base import StateBackend
 from .diff import DiffEngine
 from .dss.client import ensure_pool
-from .exceptions import ConfigError, ResourceNotFoundError, StaleStateError, StateNotFoundError
+from .exceptions import ConfigError, ResourceNotFoundError, StateNotFoundError
 from .models.diff import ChangeType, ResourceDiff
 from .models.state import Resource, State, parse_resource_id
 from .report.json_report import diffs_to_json
 from .sync.base import ResourceSync
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
 from .sync.rules import RuleLike, SyncRules
-from .timeutil import format_timestamp, utc_now
+from .timeutil import utc_now
 
 logger = logging.getLogger("dataiku_iac.manager")
 
@@ -48,15 +49,8 @@ class DriftResult:
 
     def to_report(self) -> Dict[str, Any]:
         """The drift report JSON (``diffs_to_json`` with the drift context), ready for every renderer."""
-        context = {
-            "environment": self.environment,
-            "baseline_serial": self.baseline.serial,
-            "baseline_lineage": self.baseline.lineage,
-            "baseline_updated_at": format_timestamp(self.baseline.updated_at),
-            "checked_at": format_timestamp(self.checked_at),
-            "project_keys": list(self.project_keys),
-            "has_drift": self.has_drift,
-        }
+        context = drift_context(self.baseline, environment=self.environment, checked_at=self.checked_at,
+                                project_keys=self.project_keys, has_drift=self.has_drift)
         return diffs_to_json(self.diffs, context=context)
 
 
@@ -176,11 +170,14 @@ class StateManager:
         return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children)
 
     def refresh(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
-                all_projects: bool = False, force: bool = False) -> RefreshResult:
+                all_projects: bool = False, force: bool = False,
+                authorize: Optional[Callable[[List[str]], None]] = None) -> RefreshResult:
         """Sync and store, under the backend's lock, as the successor of the stored state.
 
         Resources of projects outside the scope are kept as stored. ``saved`` is False when nothing changed.
-        Without a stored state, ``project_keys`` or ``all_projects`` is required.
+        Without a stored state, ``project_keys`` or ``all_projects`` is required. ``authorize(keys)`` is
+        called with the projects whose baseline the refresh replaces, before DSS is read (it raises to refuse:
+        see :mod:`dataiku_iac.permissions`).
         """
         with self.backend.lock("refresh"):
             try:
@@ -192,6 +189,8 @@ class StateManager:
                                   "(or sync all projects) to create it")
             baseline = stored if stored is not None else State(environment=self.environment)
             keys = self._scope(baseline, project_keys, all_projects)
+            if authorize is not None:
+                authorize(list(keys))
             live = self._sync_live(baseline, keys, include_children)
             diffs = DiffEngine().diff(_scoped_state(baseline, keys, include_children), live)
             state = _merged(baseline, live, keys, include_children, self.environment)
@@ -203,18 +202,14 @@ class StateManager:
     def accept_live(self, result: DriftResult) -> State:
         """Store the live state a drift check reported as the new baseline; returns the stored state.
 
-        Exactly what the user reviewed is stored (no second sync), merged into the stored state so projects
-        and children the check did not cover are kept. If the stored state moved since the check (another
-        save), :class:`StaleStateError`: review the new drift, then accept again.
+        Exactly what the user reviewed (the check's report) is stored, applied to the stored state, so
+        projects and children the check did not cover are kept; no second sync (:mod:`dataiku_iac.accept`).
+        If the stored state moved since the check (another save), :class:`StaleStateError`: review the new
+        drift, then accept again.
         """
-        with self.backend.lock("accept live"):
-            stored = self.backend.load()
-            if (stored.serial, stored.lineage) != (result.baseline.serial, result.baseline.lineage):
-                raise StaleStateError(result.baseline.serial, stored.serial, self.backend.location)
-            state = _merged(stored, result.live, result.project_keys, result.include_children, self.environment)
-            self.backend.save(state)
-            self._bound = (state.serial, state.lineage)
-        return state
+        outcome = accept_report(self.backend, result.to_report(), environment=self.environment, live=result.live)
+        self._bound = (outcome.state.serial, outcome.state.lineage)
+        return outcome.state
 
     # -- helpers ----------------------------------------------------------------------------------------
 
