@@ -78,20 +78,20 @@ class StateManager:
     """Main orchestrator: syncs DSS through a :class:`SyncEngine`, stores states through a backend.
 
     ``client`` is a ``dataikuapi.DSSClient``; it gets a timeout, retries and a pool of ``workers`` connections
-    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`). ``ignore_rules`` are added to the built-in
+    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`; ``retry_backoff`` sets the first wait of its
+    retry policy). ``ignore_rules`` are added to the built-in
     rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done, total)`` is called
     as objects are read.
     """
 
     def __init__(self, backend: StateBackend, client: Any, environment: str, *, workers: int = DEFAULT_WORKERS,
                  ignore_rules: Iterable[RuleLike] = (), progress: Optional[ProgressCallback] = None,
-                 read_attempts: int = 3, retry_backoff: float = 0.5) -> None:
+                 retry_backoff: Optional[float] = None) -> None:
         self.backend = backend
-        self.client = ensure_pool(client, workers)
+        self.client = ensure_pool(client, workers, backoff=retry_backoff)
         self.environment = environment
         self.rules = SyncRules(ignore_rules)
-        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress,
-                                 read_attempts=read_attempts, retry_backoff=retry_backoff)
+        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress)
         self.project_sync = self.engine.project_sync
         self.dataset_sync = self.engine.child_syncs["dataset"]
         self.recipe_sync = self.engine.child_syncs["recipe"]

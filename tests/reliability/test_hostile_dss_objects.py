@@ -126,7 +126,7 @@ def dss() -> Iterator[DSSEmulator]:
 
 def manager_for(dss: DSSEmulator, state_file: Path) -> StateManager:
     return StateManager(LocalFileBackend(state_file), make_client(dss.url, dss.api_key, timeout=20.0), "dev",
-                        workers=4, read_attempts=1)
+                        workers=4)
 
 
 def no_control_characters(text: str, what: str) -> None:
