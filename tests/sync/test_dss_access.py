@@ -400,3 +400,21 @@ def test_make_client_drops_the_user_info_of_its_url() -> None:
     with pytest.raises(ConfigError) as caught:
         make_client("ftp://svc:UrlKey-123@dss.example", "the-key")
     assert "UrlKey-123" not in str(caught.value)
+
+
+def test_401_and_403_are_told_apart_by_the_status_not_the_words(emulator: DSSEmulator) -> None:
+    client = make_client(emulator.url, emulator.api_key, retries=0)
+    emulator.inject_fault("GET", SETTINGS_PATH, status=403, count=1, message="nope")
+    with pytest.raises(DataikuException) as forbidden:
+        read_settings(client)
+    assert forbidden.value.http_status == 403
+    assert isinstance(to_library_error(forbidden.value, "reading"), DSSPermissionError)
+    emulator.inject_fault("GET", SETTINGS_PATH, status=401, count=1, message="Access forbidden: expired key")
+    with pytest.raises(DataikuException) as refused:
+        read_settings(client)
+    error = to_library_error(refused.value, "reading")
+    assert isinstance(error, DSSAuthError) and not isinstance(error, DSSPermissionError)
+    emulator.inject_fault("GET", SETTINGS_PATH, status=404, count=1)
+    with pytest.raises(DataikuException) as other:
+        read_settings(client)
+    assert other.value.http_status == 404 and not is_auth_error(other.value)

@@ -55,6 +55,8 @@ _declared = threading.local()
 #: The clock and the sleep of the retries (tests replace both to run retries without waiting).
 _now = time.monotonic
 _sleep = time.sleep
+#: The HTTP status of the last answer this thread received, so errors can carry it (see _record_statuses).
+_last_status = threading.local()
 
 ENV_URL = "DKU_DSS_URL"
 ENV_API_KEY = "DKU_API_KEY"
@@ -211,7 +213,34 @@ class HardenedAdapter(HTTPAdapter):
         """Send with the default timeout when the caller (dataikuapi) gave none."""
         if timeout is None:
             timeout = self.timeout
-        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        response = super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        _last_status.value = response.status_code
+        return response
+
+
+def _record_statuses(client: Any) -> None:
+    """Make the errors of ``client`` carry the HTTP status DSS answered (``exc.http_status``).
+
+    dataikuapi's ``DataikuException`` holds only ``"<errorType>: <message>"``, and DSS gives 401 (refused key)
+    and 403 (missing right) the same errorType: the status tells them apart without reading the message's words.
+    The request and the error happen in the calling thread, so a thread-local carries the status across.
+    """
+    original = getattr(client, "_perform_http", None)
+    if original is None or getattr(original, "records_status", False):
+        return
+
+    def perform_http(*args: Any, **kwargs: Any) -> Any:
+        _last_status.value = None
+        try:
+            return original(*args, **kwargs)
+        except Exception as exc:
+            status = getattr(_last_status, "value", None)
+            if isinstance(status, int) and status >= 400 and getattr(exc, "http_status", None) is None:
+                exc.http_status = status
+            raise
+
+    perform_http.records_status = True  # type: ignore[attr-defined]
+    client._perform_http = perform_http
 
 
 def make_retry(retries: int, backoff: float = DEFAULT_BACKOFF) -> Retry:
@@ -255,6 +284,7 @@ def _mount(client: Any, adapter: HardenedAdapter) -> None:
     for prefix in ("http://", "https://"):
         client._session.mount(prefix, adapter)
     _pin_environment(client)
+    _record_statuses(client)
 
 
 def _pin_environment(client: Any) -> None:

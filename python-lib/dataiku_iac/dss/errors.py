@@ -33,7 +33,8 @@ NOT_FOUND_ERROR_TYPE = "com.dataiku.dip.server.controllers.NotFoundException"
 # DSS names refused credentials and missing rights with these class names (401 and 403 share one type).
 _AUTH_ERROR_TYPES = re.compile(r"^[\w.$]*(UnauthorizedException|ForbiddenException|AccessDeniedException|"
                                r"NotAuthorizedException|AuthenticationException)\b")
-# Words DSS uses when the key is valid but lacks a right (403), as opposed to a refused key (401).
+# Words DSS uses when the key is valid but lacks a right (403), as opposed to a refused key (401): only used when
+# the HTTP status is unknown (an error from a client that was not hardened).
 _FORBIDDEN_WORDS = re.compile(r"forbidden|not allowed|read-only|read only|permission|may not|cannot write|"
                               r"not authorized to|lacks? the right", re.IGNORECASE)
 _ERROR_TYPE = re.compile(r"^\s*([\w.$]+)\s*:")
@@ -63,10 +64,27 @@ def is_not_found(exc: BaseException) -> bool:
     return error_type(exc) == NOT_FOUND_ERROR_TYPE
 
 
+def http_status(exc: BaseException) -> Optional[int]:
+    """The HTTP status DSS answered, when the error came through a hardened client (see ``dss.client``)."""
+    status = getattr(exc, "http_status", None)
+    return status if isinstance(status, int) else None
+
+
 def is_auth_error(exc: BaseException) -> bool:
-    """True when DSS refused the credentials or the right (401/403 errorTypes)."""
+    """True when DSS refused the credentials or the right (401/403, or their errorTypes)."""
+    if http_status(exc) in (401, 403):
+        return True
     kind = error_type(exc)
     return bool(kind and _AUTH_ERROR_TYPES.match(kind))
+
+
+def is_permission_error(exc: BaseException) -> bool:
+    """True when the credentials are valid but lack the right (403). Without a status (a plain client), the
+    words DSS uses for a missing right are the only hint left."""
+    status = http_status(exc)
+    if status is not None:
+        return status == 403
+    return is_auth_error(exc) and bool(_FORBIDDEN_WORDS.search(str(exc)))
 
 
 def is_transport_error(exc: BaseException) -> bool:
@@ -117,7 +135,7 @@ def to_library_error(exc: BaseException, what: str, secrets: Iterable[Optional[s
     if is_not_found(exc):
         return ResourceNotFoundError(f"Not found in DSS while {what}: {detail}")
     if is_auth_error(exc):
-        if _FORBIDDEN_WORDS.search(detail):
+        if is_permission_error(exc):
             return DSSPermissionError(f"DSS refused the operation while {what} ({detail}): the API key is valid but "
                                       "lacks the right; use a key with the needed permissions on the project (e.g. "
                                       "write access)")
