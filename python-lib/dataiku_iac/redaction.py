@@ -118,9 +118,9 @@ _ASSIGNED_LITERAL = re.compile(
     r"(?P<prefix>[rRuUbB]{0,2})"
     r"(?P<quote>\"|')(?P<value>(?:\\.|(?!(?P=quote))[^\\\n])*)(?P=quote)"
 )
-
-
-_CANDIDATE = re.compile(r"[=:@]|<-")
+# A secret-named variable or parameter holds one of these (``names_secret`` then decides): a string without any
+# (most strings, code included) is spared the pair and literal rules.
+_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "authoriz", "hook", "sig")
 
 
 @dataclass(frozen=True)
@@ -130,16 +130,21 @@ class TextRedactor:
     key: RedactionKey
     extra_words: FrozenSet[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        hints = tuple(sorted(set(_HINTS) | {word.lower() for word in self.extra_words}))
+        object.__setattr__(self, "_hints", hints)
+
     def redact(self, text: str) -> str:
         """``text`` with every secret the text rules find replaced by its marker (markers are kept as they are)."""
-        if not _CANDIDATE.search(text):
-            return text  # most strings: no assignment, pair or URL at all
         if "://" in text:
             text = _URL.sub(self._url, text)
-        if "=" in text:
-            text = _PAIR.sub(self._pair, text)
-        if "'" in text or '"' in text:
-            text = _ASSIGNED_LITERAL.sub(self._literal, text)
+        if "=" in text or ":" in text or "<-" in text:
+            lowered = text.lower()
+            if any(hint in lowered for hint in self._hints):
+                if "=" in text:
+                    text = _PAIR.sub(self._pair, text)
+                if "'" in text or '"' in text:
+                    text = _ASSIGNED_LITERAL.sub(self._literal, text)
         return text
 
     def _url(self, match: re.Match) -> str:
