@@ -201,6 +201,11 @@ class DSSEmulator:
         """Zero the counters and the log."""
         self.control.clear_counts()
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until the emulator handles no API request (e.g. a delayed upload the client gave up on has
+        been stored); False when ``timeout`` seconds passed first."""
+        return self.control.wait_idle(timeout)
+
     def set_latency(self, seconds: float) -> None:
         """Delay every API request by ``seconds`` (0 to disable)."""
         self.control.set_latency(seconds)

@@ -114,7 +114,30 @@ class PermissionDeniedError(DataikuIaCError):
 
 
 class DSSError(DataikuIaCError):
-    """Talking to DSS failed (unreachable, refused credentials, server error)."""
+    """Talking to DSS failed (unreachable, refused credentials, server error).
+
+    ``host`` is the DSS URL concerned (without user-info) when known.
+    """
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class DSSUnreachableError(DSSError):
+    """DSS could not be reached (connection refused or reset, unknown host)."""
+
+
+class DSSTimeoutError(DSSError):
+    """DSS did not answer within the timeout (after the retries)."""
+
+
+class DSSAuthError(DSSError):
+    """DSS refused the credentials (wrong, expired or revoked key)."""
+
+
+class DSSPermissionError(DSSAuthError):
+    """DSS accepted the credentials but they lack the right for the operation."""
 
 
 class SyncError(DataikuIaCError):

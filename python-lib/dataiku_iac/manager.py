@@ -8,7 +8,7 @@ under the backend's lock). See ``docs/interfaces.md`` for the contract the CLI, 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -19,6 +19,8 @@ from .dss.client import ensure_pool
 from .exceptions import ConfigError, ResourceNotFoundError, StateNotFoundError
 from .models.diff import ChangeType, ResourceDiff
 from .models.state import Resource, State, parse_resource_id
+from .redaction import align_redaction_keys
+from .redaction_key import KeyLike
 from .report.json_report import diffs_to_json
 from .sync.base import ResourceSync
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
@@ -42,6 +44,8 @@ class DriftResult:
     environment: str = ""
     project_keys: List[str] = field(default_factory=list)
     include_children: bool = True
+    #: Set when the baseline's secrets were redacted with another key (their changes could not be compared).
+    redaction_notice: Optional[str] = None
 
     def changes(self) -> List[ResourceDiff]:
         """The diffs that are not UNCHANGED."""
@@ -51,6 +55,8 @@ class DriftResult:
         """The drift report JSON (``diffs_to_json`` with the drift context), ready for every renderer."""
         context = drift_context(self.baseline, environment=self.environment, checked_at=self.checked_at,
                                 project_keys=self.project_keys, has_drift=self.has_drift)
+        if self.redaction_notice:
+            context["redaction_notice"] = self.redaction_notice
         return diffs_to_json(self.diffs, context=context)
 
 
@@ -72,20 +78,21 @@ class StateManager:
     """Main orchestrator: syncs DSS through a :class:`SyncEngine`, stores states through a backend.
 
     ``client`` is a ``dataikuapi.DSSClient``; it gets a timeout, retries and a pool of ``workers`` connections
-    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`). ``ignore_rules`` are added to the built-in
-    rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done, total)`` is called
-    as objects are read.
+    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`; ``retry_backoff`` sets the first wait of its
+    retry policy). ``redaction_key`` marks secrets (default: :func:`dataiku_iac.redaction_key.resolve_key`;
+    inside DSS, :func:`~dataiku_iac.redaction_key.key_from_dss_user_secrets`). ``ignore_rules`` are added to
+    the built-in rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done,
+    total)`` is called as objects are read.
     """
 
     def __init__(self, backend: StateBackend, client: Any, environment: str, *, workers: int = DEFAULT_WORKERS,
                  ignore_rules: Iterable[RuleLike] = (), progress: Optional[ProgressCallback] = None,
-                 read_attempts: int = 3, retry_backoff: float = 0.5) -> None:
+                 retry_backoff: Optional[float] = None, redaction_key: Optional[KeyLike] = None) -> None:
         self.backend = backend
-        self.client = ensure_pool(client, workers)
+        self.client = ensure_pool(client, workers, backoff=retry_backoff)
         self.environment = environment
-        self.rules = SyncRules(ignore_rules)
-        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress,
-                                 read_attempts=read_attempts, retry_backoff=retry_backoff)
+        self.rules = SyncRules(ignore_rules, redaction_key=redaction_key)
+        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress)
         self.project_sync = self.engine.project_sync
         self.dataset_sync = self.engine.child_syncs["dataset"]
         self.recipe_sync = self.engine.child_syncs["recipe"]
@@ -164,10 +171,12 @@ class StateManager:
         keys = self._scope(baseline, project_keys, all_projects)
         live = self._sync_live(baseline, keys, include_children)
         scoped = _scoped_state(baseline, keys, include_children)
-        diffs = DiffEngine().diff(scoped, live)
+        compared, notice = self._comparable(scoped, live)
+        diffs = DiffEngine().diff(compared, live)
         summary = DiffEngine().summary(diffs)
         has_drift = any(d.change_type is not ChangeType.UNCHANGED for d in diffs)
-        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children)
+        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children,
+                           redaction_notice=notice)
 
     def refresh(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
                 all_projects: bool = False, force: bool = False,
@@ -192,7 +201,7 @@ class StateManager:
             if authorize is not None:
                 authorize(list(keys))
             live = self._sync_live(baseline, keys, include_children)
-            diffs = DiffEngine().diff(_scoped_state(baseline, keys, include_children), live)
+            diffs = DiffEngine().diff(self._comparable(_scoped_state(baseline, keys, include_children), live)[0], live)
             state = _merged(baseline, live, keys, include_children, self.environment)
             previous_serial = stored.serial if stored is not None else None
             self.backend.save(state, force=force)
@@ -212,6 +221,19 @@ class StateManager:
         return outcome.state
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    def _comparable(self, baseline: State, live: State) -> Tuple[State, Optional[str]]:
+        """``baseline`` as compared with ``live``: markers of another redaction key count as unchanged, with a
+        notice (:func:`dataiku_iac.redaction.align_redaction_keys`); the stored state is never altered."""
+        aligned, notice = align_redaction_keys({rid: r.attributes for rid, r in baseline.resources.items()},
+                                               {rid: r.attributes for rid, r in live.resources.items()},
+                                               self.rules.redaction_key.key_id)
+        if notice is None:
+            return baseline, None
+        logger.warning("%s", notice.message())
+        resources = {rid: Resource(r.resource_type, rid, aligned[rid], replace(r.metadata, checksum=""))
+                     if aligned[rid] is not r.attributes else r for rid, r in baseline.resources.items()}
+        return _with_resources(baseline, resources), notice.message()
 
     def _state_of(self, resources: Iterable[Resource]) -> State:
         # Built directly (not add_resource): a fresh state starts at serial 0, the backend numbers saves.
@@ -252,6 +274,11 @@ def _scoped_state(state: State, keys: Sequence[str], include_children: bool) -> 
     """A copy of ``state`` (same serial, lineage, time) holding only the resources a sync of ``keys`` covers."""
     wanted = set(keys)
     resources = {rid: r for rid, r in state.resources.items() if _in_scope(r, wanted, include_children)}
+    return _with_resources(state, resources)
+
+
+def _with_resources(state: State, resources: Dict[str, Resource]) -> State:
+    """A copy of ``state`` (same serial, lineage, time) holding ``resources``."""
     return State(version=state.version, serial=state.serial, lineage=state.lineage, environment=state.environment,
                  updated_at=state.updated_at, resources=resources, base_serial=state.base_serial)
 

@@ -126,6 +126,7 @@ _CONTEXT_LABELS = (
     ("old_serial", "Old serial"),
     ("new_state", "New state"),
     ("new_serial", "New serial"),
+    ("redaction_notice", "Note"),
 )
 
 
