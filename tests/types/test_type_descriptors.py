@@ -58,11 +58,11 @@ def test_identity_and_creatability() -> None:
     assert identities == {"project": IDENTITY_KEY, "dataset": IDENTITY_NAME, "recipe": IDENTITY_NAME,
                           "scenario": IDENTITY_SERVER_ID, "managed_folder": IDENTITY_SERVER_ID,
                           "saved_model": IDENTITY_SERVER_ID}
-    assert SERVER_ID_TYPES == {"scenario", "managed_folder", "saved_model"}
-    assert CREATABLE_TYPES == set(DESCRIPTORS) - {"saved_model"}
+    assert {"scenario", "managed_folder", "saved_model"} == SERVER_ID_TYPES
+    assert set(DESCRIPTORS) - {"saved_model"} == CREATABLE_TYPES
     assert all(spec.write_to is None for spec in DESCRIPTORS["saved_model"].fields)
     # The config names scenarios and folders (saved models are not in a config) and gets this from here.
-    assert config_model.ID_TYPES == {"scenario", "managed_folder"}
+    assert {"scenario", "managed_folder"} == config_model.ID_TYPES
 
 
 def test_immutable_fields() -> None:
