@@ -110,3 +110,10 @@ def test_descriptor_facts_import_no_dss_client() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO_ROOT, env={"PYTHONPATH": str(REPO_ROOT / "python-lib")})
     assert out.stdout.strip() == "[]"
+
+
+def test_docs_types_md_shows_the_descriptors_as_they_are() -> None:
+    from dataiku_iac.types.tables import markdown
+
+    page = (REPO_ROOT / "docs" / "types.md").read_text(encoding="utf-8")
+    assert page.endswith(markdown()), "regenerate: python -m dataiku_iac.types.tables"

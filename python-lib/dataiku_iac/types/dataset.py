@@ -23,10 +23,7 @@ class DatasetDescriptor(TypeDescriptor):
     list_call = "GET /projects/K/datasets/"
     create_call = "POST /projects/K/datasets/ {name, type, params, formatType, formatParams}"
     delete_call = "DELETE /projects/K/datasets/N?dropData=false"
-    endpoints = (
-        Endpoint(_DEF, "GET /projects/K/datasets/N", "PUT /projects/K/datasets/N"),
-        Endpoint("schema", "GET /projects/K/datasets/N/schema", "PUT /projects/K/datasets/N/schema"),
-    )
+    endpoints = (Endpoint(_DEF, "GET /projects/K/datasets/N", "PUT /projects/K/datasets/N"),)
     fields = (
         _field("name", identity=True, at_creation=True,
                note="renaming is POST /actions/renameDataset; a new name is another object to the plan"),
@@ -35,8 +32,7 @@ class DatasetDescriptor(TypeDescriptor):
         _field("params", at_creation=True),
         _field("formatType", at_creation=True),
         _field("formatParams", at_creation=True),
-        FieldSpec("schema", _DEF, _DEF, at_creation=True,
-                  note="read from the definition; a new dataset gets it through PUT .../schema"),
+        _field("schema", note="saved with the definition (one PUT with the rest; PUT .../schema also exists)"),
         _field("partitioning"), _field("flowOptions"), _field("readWriteOptions"), _field("metrics"),
         _field("metricsChecks"), _field("checks"), _field("tags"), _field("description"), _field("shortDesc"),
         _field("customFields"), _field("customMeta"), _field("dkuProperties"), _field("featureGroup"),
