@@ -100,6 +100,33 @@ def test_create_checked_raises_a_library_error_when_the_create_never_happened() 
     assert calls == ["create", "find", "create", "find"]
 
 
+def test_create_checked_takes_a_retry_refused_as_a_duplicate_for_the_first_create() -> None:
+    import requests
+    from dataikuapi.utils import DataikuException
+
+    answers = iter([requests.ConnectionError("reset"), DataikuException("AlreadyExists: dataset P.d exists")])
+    found = iter([None, "d"])  # not visible at the first look, there at the second
+
+    def create() -> str:
+        raise next(answers)
+
+    assert create_checked(create, lambda: next(found), "creating dataset P.d") == "d"
+
+
+def test_create_checked_does_not_resend_a_timed_out_create_of_a_name_dss_does_not_keep_unique() -> None:
+    import requests
+
+    sent: List[str] = []
+
+    def create() -> str:
+        sent.append("create")
+        raise requests.ReadTimeout("no answer")
+
+    with pytest.raises(ApplyError, match="may still be created: run plan again"):
+        create_checked(create, lambda: None, "creating scenario P.s", unique_names=False)
+    assert sent == ["create"]
+
+
 # -- datasets -------------------------------------------------------------------------------------------------
 
 def dataset_attributes(name: str) -> Dict[str, Any]:
@@ -296,6 +323,43 @@ def test_a_create_dropped_before_dss_saw_it_is_sent_once_more(client: Any, emula
     assert emulator.request_counts()[POST_FOLDER] == 2
     folders = [f for f in client.get_project(project_key).list_managed_folders() if f["name"] == "twice"]
     assert [f["id"] for f in folders] == [folder_id]
+
+
+def test_a_dataset_create_whose_answer_is_lost_is_found_by_name(client: Any, emulator: DSSEmulator,
+                                                                project_key: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from dss_emulator import app as emulator_app
+
+    original = emulator.backend.create_dataset
+
+    def create_then_drop(key: str, body: Dict[str, Any], login: str) -> Dict[str, Any]:
+        created = original(key, body, login)
+        emulator_app.drop_connection()
+        return created
+
+    monkeypatch.setattr(emulator.backend, "create_dataset", create_then_drop)
+    emulator.clear_request_counts()
+    attributes = dataset_attributes("lost")
+    assert writer_for(client, "dataset").create(project_key, attributes, leaves(attributes)) == "lost"
+    assert emulator.request_counts()["POST /projects/<project_key>/datasets/"] == 1
+    assert writer_for(client, "dataset").read(project_key, "lost")["schema"] == SCHEMA  # configured all the same
+
+
+def test_a_timed_out_folder_create_is_never_sent_twice(emulator: DSSEmulator, project_key: str) -> None:
+    from dataiku_iac.dss.client import make_client
+
+    impatient = make_client(emulator.url, emulator.api_key, timeout=0.5, backoff=0.01)
+    # DSS is slow: it stores the folder after the client stopped waiting.
+    emulator.inject_fault("POST", r"/managedfolders/$", status=None, delay=2.0, count=1)
+    emulator.clear_request_counts()
+    try:
+        writer_for(impatient, "managed_folder").create(project_key, folder_attributes("slow"), [("name",)])
+    except ApplyError as exc:
+        assert "run plan again" in str(exc)
+    assert emulator.wait_idle(30.0)
+    assert emulator.request_counts()[POST_FOLDER] == 1
+    folders = [f for f in impatient.get_project(project_key).list_managed_folders() if f["name"] == "slow"]
+    assert len(folders) == 1
 
 
 def test_a_lost_create_with_two_candidates_is_refused(client: Any, emulator: DSSEmulator, project_key: str) -> None:

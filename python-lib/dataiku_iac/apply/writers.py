@@ -31,15 +31,17 @@ import logging
 import secrets as secrets_module
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar
 
+import requests
+
 from ..dss.client import CREATE, request_kind
 from ..dss.credentials import client_secrets
-from ..dss.errors import http_status, is_not_found, is_transport_error, to_library_error
+from ..dss.errors import http_status, is_not_found, is_timeout, is_transport_error, to_library_error
 from ..exceptions import ApplyError, DataikuIaCError, ReplaceRequiredError, WriteNotAppliedError
 from ..models.state import make_resource_id
 from ..redaction import MARKER
 from ..redaction_key import key_from_text
 from ..sync.rules import SyncRules
-from ..types import DESCRIPTORS, TypeDescriptor, url_name
+from ..types import DESCRIPTORS, IDENTITY_SERVER_ID, TypeDescriptor, url_name
 from ..types.project import METADATA, METADATA_LABELS, PERMISSIONS, SETTINGS, VARIABLES
 from ..types.recipe import payload_text
 from ..types.scenario import STEP_BASED
@@ -144,10 +146,24 @@ def outcome_unknown(exc: BaseException) -> bool:
     return is_transport_error(exc) or http_status(exc) in _UNKNOWN_OUTCOME_STATUSES
 
 
+def may_still_run(exc: BaseException) -> bool:
+    """True when DSS may still be working on the request: the client stopped waiting (a read timeout) or a
+    gateway gave up on it (502, 504). A dropped or refused connection and a 429/503 answer are over."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False  # never connected: nothing was sent
+    return is_timeout(exc) or http_status(exc) in (502, 504)
+
+
 def create_checked(create: Callable[[], T], find: Callable[[], Optional[T]], what: str,
-                   secrets: Iterable[Optional[str]] = (), attempts: int = CREATE_ATTEMPTS) -> T:
+                   secrets: Iterable[Optional[str]] = (), attempts: int = CREATE_ATTEMPTS,
+                   unique_names: bool = True) -> T:
     """Run ``create`` (one POST, never retried by the transport); when its outcome is unknown, ``find`` says
-    whether the object exists (returning it) before ``create`` is tried again, at most ``attempts`` times."""
+    whether the object exists (returning it) before ``create`` is tried again, at most ``attempts`` times.
+
+    ``unique_names=False`` (scenarios, folders: DSS lets two objects share a name, so a second create makes a
+    second object): after a request DSS may still be running, an object not found *yet* is not created again;
+    :class:`ApplyError` says so, and the next plan finds the object if the create did happen.
+    """
     last: Optional[BaseException] = None
     for attempt in range(attempts):
         try:
@@ -156,20 +172,30 @@ def create_checked(create: Callable[[], T], find: Callable[[], Optional[T]], wha
         except DataikuIaCError:
             raise
         except Exception as exc:
+            if attempt > 0 or outcome_unknown(exc):
+                found = _look(find, what, secrets)  # a retry refused as a duplicate: the first one did happen
+                if found is not None:
+                    logger.info("%s: the unanswered create did happen", what)
+                    return found
             if not outcome_unknown(exc):
                 raise to_library_error(exc, what, secrets) from exc
             last = exc
-            logger.warning("%s: no answer (%s); looking whether it happened", what, type(exc).__name__)
-        try:
-            found = find()
-        except Exception as exc:
-            raise to_library_error(exc, f"{what} (looking whether an unanswered create happened)", secrets) from exc
-        if found is not None:
-            logger.info("%s: the unanswered create did happen", what)
-            return found
-        logger.info("%s: the unanswered create did not happen (attempt %d of %d)", what, attempt + 1, attempts)
+            logger.warning("%s: no answer (%s), and the object is not there", what, type(exc).__name__)
+            if not unique_names and may_still_run(exc):
+                raise ApplyError(f"{what}: DSS did not answer in time and the object is not there yet; it may "
+                                 "still be created: run plan again before applying (it finds the object if it "
+                                 "was created)") from exc
     assert last is not None
     raise to_library_error(last, what, secrets) from last
+
+
+def _look(find: Callable[[], Optional[T]], what: str, secrets: Iterable[Optional[str]]) -> Optional[T]:
+    try:
+        return find()
+    except DataikuIaCError:
+        raise
+    except Exception as exc:
+        raise to_library_error(exc, f"{what} (looking whether an unanswered create happened)", secrets) from exc
 
 
 # -- the writers --------------------------------------------------------------------------------------------------
@@ -216,7 +242,8 @@ class ObjectWriter:
         values = values_to_write(attributes, managed_paths, secret_values, label)
         what = f"creating {label} in {project_key}"
         object_id = create_checked(lambda: self._create(project_key, values),
-                                   lambda: self._find(project_key, values), what, self._secrets())
+                                   lambda: self._find(project_key, values), what, self._secrets(),
+                                   unique_names=self.descriptor.identity != IDENTITY_SERVER_ID)
         rid = self.resource_id(project_key, object_id)
         try:
             self._write(project_key, object_id, _without_identity(self.descriptor, values), creating=True)
