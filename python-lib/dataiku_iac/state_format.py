@@ -89,13 +89,19 @@ class StoredSummary(NamedTuple):
 def encode_state(state: State) -> bytes:
     """Serialise ``state`` to the on-disk form: validated, sorted, indented, final newline, UTF-8.
 
-    Raises :class:`StateCorruptedError` (nothing to write) when the state violates the schema.
+    Raises :class:`StateFormatError` naming the first invalid field (nothing to write) when the state violates
+    the schema: the in-memory state is at fault, not a stored file.
     """
     document = state.to_dict()
     document["tool_version"] = __version__
     problems = schema_problems(document)
     if problems:
-        raise StateCorruptedError("<state being saved>", problems)
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise StateFormatError(
+            f"The state being saved is invalid, so nothing was written: {shown}. Fix these fields of the "
+            "in-memory state (the stored state is unchanged).",
+            field=problems[0].split(":", 1)[0],
+        )
     return pretty_json_bytes(document)
 
 

@@ -16,6 +16,17 @@ from .contract import BackendContract, make_state
 
 
 class TestLocalContract(BackendContract):
+    def corrupt_current(self, backend, data):
+        backend.state_file.write_bytes(data)
+
+    def stored_current(self, backend):
+        return backend.state_file.read_bytes()
+
+    def stored_snapshots(self, backend):
+        if not backend.history_dir.is_dir():
+            return {}
+        return {path.name[: -len(".json")]: path.read_bytes() for path in backend.history_dir.glob("*.json")}
+
     @pytest.fixture
     def make_backend(self, tmp_path):
         counter = {"fresh": 0}
@@ -37,7 +48,7 @@ def test_default_location_and_directories_are_created(tmp_path, monkeypatch):
     nested = LocalFileBackend(tmp_path / "a" / "b" / "c.state.json")
     nested.save(make_state("x"))
     assert (tmp_path / "a" / "b" / "c.state.json").is_file()
-    assert (tmp_path / "a" / "b" / "c.history").is_dir()
+    assert (tmp_path / "a" / "b" / "c.state.json.history").is_dir()
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", "", ".hidden", "x" * 65, "a..b", "dev\n"])
@@ -56,7 +67,7 @@ def test_file_is_sorted_indented_with_final_newline(tmp_path):
     backend.save(make_state("b", "a"))
     text = backend.state_file.read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n  "environment": "dev",')
-    assert json.loads(text)["serial"] == 2
+    assert json.loads(text)["serial"] == 1  # the backend numbers saves, not add_resource
 
 
 def test_file_bytes_are_exactly_the_encoding_of_the_loaded_state(tmp_path):
@@ -102,7 +113,7 @@ def test_lock_info_is_written_while_held_and_removed_after(tmp_path):
     with backend.lock("sync"):
         info = json.loads(backend.lock_info_file.read_text())
         assert info["operation"] == "sync" and "pid" in info["who"] and info["id"]
-        assert backend.lock_info() == info
+        assert backend.lock_info().to_dict() == info
     assert not backend.lock_info_file.exists()
     assert backend.lock_info() is None
 

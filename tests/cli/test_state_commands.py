@@ -10,7 +10,7 @@ import pytest
 from dataiku_iac.backends.local import LocalFileBackend
 
 STATE = ".dataiku/state/dev.state.json"
-SNAPSHOT_1 = ".dataiku/state/dev.history/serial-00000001.json"
+SNAPSHOT_1 = ".dataiku/state/dev.state.json.history/serial-00000001.json"
 
 
 # -- diff ---------------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_history_lists_serials_newest_first(cli, saved_states):
     lines = result.out.splitlines()
     assert lines[0] == f"State {STATE}: current serial 2"
     assert lines[3].startswith("*        2  ") and lines[4].startswith("         1  ")
-    assert lines[-1].startswith("1 drift report(s) in .dataiku/state/dev.reports, newest report-")
+    assert lines[-1].startswith("1 drift report(s) in .dataiku/state/dev.state.json.reports, newest report-")
 
 
 def test_history_json(cli, saved_states):
@@ -180,12 +180,6 @@ def test_state_unlock(cli, saved_states, tmp_path):
     assert result.out == f"Lock {lock_id} on {STATE} removed (held by bob@host (pid 1) for 'save').\n"
     assert not Path(saved_states.lock_info_file).exists()
     assert cli("state", "unlock", lock_id).code == 1  # nothing left to unlock
-
-
-def test_state_unlock_on_a_backend_without_it(cli, saved_states, monkeypatch):
-    monkeypatch.setattr(LocalFileBackend, "force_unlock", None)
-    result = cli("state", "unlock", "x")
-    assert result.code == 1 and "cannot break locks" in result.err
 
 
 @pytest.mark.parametrize("argv", [("state", "restore"), ("state", "restore", "--serial", "0")])

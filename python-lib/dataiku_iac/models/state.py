@@ -209,9 +209,10 @@ class State:
     """The complete recorded state of the tracked DSS resources of one environment.
 
     ``serial`` only grows and ``lineage`` identifies one line of states (Terraform's meaning). In memory,
-    adding or removing a resource bumps ``serial``; backends decide the stored serial on save.
-    ``base_serial`` is the serial this state was loaded (or last saved) at, used by backends to refuse a save
-    that would overwrite a newer one; it is not written to the file.
+    adding or removing a resource bumps ``serial`` (the seed's API); that counter is never trusted by a save:
+    the backend alone decides the stored serial. ``base_serial`` is the serial this state was loaded (or last
+    saved) at: what a save claims to extend, so a backend refuses it when a newer serial is stored. It is set
+    by ``from_dict`` and by each save, never by ``add_resource``, and is not written to the file.
     """
 
     version: int = STATE_FORMAT_VERSION
