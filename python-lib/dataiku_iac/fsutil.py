@@ -63,9 +63,10 @@ def read_file_no_follow(path: PathLike) -> Optional[bytes]:
         fd = open_no_follow(path, os.O_RDONLY | _NONBLOCK)
     except FileNotFoundError:
         return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePathError(f"{path} is not a regular file: refusing to read it. Remove it, then retry.")
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise UnsafePathError(f"{path} is not a regular file: refusing to read it. Remove it, then retry.")
         return handle.read()
 
 

@@ -188,3 +188,111 @@ def test_force_unlock_of_a_dead_holders_record(tmp_path):
     backend.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost", "operation": "save"}))
     assert backend.force_unlock("dead-1")["who"] == "ghost"
     assert backend.lock_info() is None
+
+
+# -- history and reports named after the whole state file (issue 11 #9) ----------------------------------
+
+
+def test_two_state_files_with_one_base_name_never_share_a_history(tmp_path):
+    short, full = LocalFileBackend(tmp_path / "prod.json"), LocalFileBackend(tmp_path / "prod.state.json")
+    short.save(make_state("only_in_short", environment="prod"))
+    full.save(make_state("only_in_full", environment="prod"))
+    short.save_report({"of": "short"})
+    assert short.history_dir != full.history_dir and short.reports_dir != full.reports_dir
+    assert sorted(short.load(serial=1).resources) == ["dataset.P.only_in_short"]
+    assert sorted(full.load(serial=1).resources) == ["dataset.P.only_in_full"]
+    assert full.list_reports() == []
+
+
+def _earlier_layout(tmp_path):
+    """A state saved by the earlier layout: ``dev.history/`` and ``dev.reports/`` beside ``dev.state.json``."""
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+    state = backend.load()
+    state.add_resource(make_state("b").resources["dataset.P.b"])
+    backend.save(state)
+    name = backend.save_report({"summary": {"modified": 1}})
+    backend.history_dir.rename(tmp_path / "dev.history")
+    backend.reports_dir.rename(tmp_path / "dev.reports")
+    return name
+
+
+def test_directories_of_the_earlier_layout_are_moved_to_the_new_names(tmp_path):
+    report = _earlier_layout(tmp_path)
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert [entry.serial for entry in backend.history()] == [1, 2]
+    assert backend.list_reports() == [report] and backend.load_report() == {"summary": {"modified": 1}}
+    assert backend.history_dir.name == "dev.state.json.history" and backend.history_dir.is_dir()
+    assert not (tmp_path / "dev.history").exists() and not (tmp_path / "dev.reports").exists()
+    assert sorted(backend.load(serial=1).resources) == ["dataset.P.a"]
+
+
+def test_a_shared_directory_of_the_earlier_layout_is_left_alone(tmp_path, caplog):
+    _earlier_layout(tmp_path)
+    (tmp_path / "dev.json").write_text("{}")  # another state file that mapped to dev.history too
+    with caplog.at_level("WARNING"):
+        backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert "is shared by dev.state.json and dev.json" in caplog.text
+    assert backend.history() == [] and (tmp_path / "dev.history" / "serial-00000001.json").is_file()
+
+
+def test_a_read_only_earlier_layout_is_still_read(tmp_path, monkeypatch):
+    _earlier_layout(tmp_path)
+
+    def refuse(*args):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(os, "rename", refuse)
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert backend.history_dir == tmp_path / "dev.history"
+    assert [entry.serial for entry in backend.history()] == [1, 2]
+
+
+@pytest.mark.parametrize("name", ["dev.state.json.lock", "x.history", "x.reports", "x.lock.info", ".hidden.json"])
+def test_state_file_names_the_backend_keeps_beside_states_are_refused(tmp_path, name):
+    from dataiku_iac.exceptions import StateError
+
+    with pytest.raises(StateError, match="Invalid state file name"):
+        LocalFileBackend(tmp_path / name)
+
+
+def test_release_keeps_the_record_of_a_lock_taken_after_a_force_unlock(tmp_path):
+    """A stuck holder's lock is broken and someone else locks; when the stuck one finally releases, the new
+    holder's record must stay (it used to be deleted, leaving a held lock that no one could name)."""
+    stuck_holder = LocalFileBackend(tmp_path / "dev.state.json")
+    newcomer = LocalFileBackend(tmp_path / "dev.state.json", lock_timeout=0.1)
+    stuck_lock = stuck_holder.lock("stuck")
+    stuck = stuck_lock.__enter__()
+    newcomer.force_unlock(stuck.id)
+    new_lock = newcomer.lock("sync")
+    taken = new_lock.__enter__()
+    stuck_lock.__exit__(None, None, None)
+    assert newcomer.lock_info() == taken
+    new_lock.__exit__(None, None, None)
+    assert newcomer.lock_info() is None
+
+
+def test_force_unlock_leaves_a_lock_taken_between_its_check_and_its_removal(tmp_path, monkeypatch):
+    """Issue 11: a dead holder's record is checked, then a writer takes the lock before the removal: the new
+    writer's record and lock must survive the force_unlock (which is refused)."""
+    from dataiku_iac.backends.local import LocalFileLock
+    from dataiku_iac.exceptions import StateError
+
+    breaker = LocalFileBackend(tmp_path / "dev.state.json")
+    writer = LocalFileBackend(tmp_path / "dev.state.json")
+    breaker.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost", "operation": "save"}))
+    real_matching = LocalFileLock._matching_record
+    writer_lock = writer.lock("sync")
+    calls = []
+
+    def writer_locks_right_after_the_check(self, lock_id):
+        record = real_matching(self, lock_id)
+        if not calls:
+            calls.append(writer_lock.__enter__())  # the race: a writer locks between check and removal
+        return record
+
+    monkeypatch.setattr(LocalFileLock, "_matching_record", writer_locks_right_after_the_check)
+    with pytest.raises(StateError, match="not dead-1"):
+        breaker.force_unlock("dead-1")
+    assert writer.lock_info() == calls[0] and breaker.lock_file.exists()
+    writer_lock.__exit__(None, None, None)
