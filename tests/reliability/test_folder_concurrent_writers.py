@@ -77,6 +77,7 @@ def _writer(url: str, api_key: str, folder_id: str, writer_id: int, start, resul
     results.put((writer_id, outcome))
 
 
+@pytest.mark.slow
 def test_8_concurrent_folder_writers_x_6_saves_lose_no_update(emulator):
     folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_concurrency")
     seed = State(environment="conc")
@@ -134,6 +135,7 @@ def _hold_lock_until_killed(url: str, api_key: str, folder_id: str, lock_ttl: fl
         time.sleep(120)
 
 
+@pytest.mark.slow
 def test_lock_of_a_kill9_writer_is_reported_then_broken_only_by_its_id(emulator):
     folder = emulator.client().get_project(SAMPLE_PROJECT_KEY).create_managed_folder("iac_dead_holder")
     url, key = emulator.url, emulator.api_key
