@@ -185,3 +185,18 @@ def test_state_unlock(cli, saved_states, tmp_path):
 @pytest.mark.parametrize("argv", [("state", "restore"), ("state", "restore", "--serial", "0")])
 def test_state_restore_usage(cli, argv):
     assert cli(*argv).code == 1
+
+
+# -- symlinks planted in the state directory ----------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [("history",), ("state", "restore", "--serial", "1")])
+def test_a_symlink_in_the_state_directory_is_one_line_naming_it(cli, saved_states, tmp_path, argv):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    history = Path(".dataiku/state/dev.state.json.history")
+    history.rename(outside / "moved")
+    history.symlink_to(outside / "moved", target_is_directory=True)
+    result = cli(*argv)
+    assert result.code == 1, result.err
+    assert result.err.count("\n") == 1 and "is a symbolic link" in result.err
+    assert sorted(p.name for p in (outside / "moved").iterdir()) == ["serial-00000001.json", "serial-00000002.json"]
