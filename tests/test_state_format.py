@@ -143,3 +143,13 @@ def test_summary_matches_full_decode():
     assert (summary.serial, summary.lineage) == (full.serial, full.lineage)
     with pytest.raises(StateCorruptedError):
         summarize_state(b'{"version": 1}', "f")
+
+
+def test_integers_beyond_64_bits_round_trip_exactly():
+    """orjson reads them as floats: the checksum check catches it and the exact parser decides."""
+    state = _state(Resource("dataset", "dataset.P.x", {"big": 2**70, "negative": -(2**64) - 1, "small": 3}))
+    decoded = decode_state(encode_state(state), "x")
+    attributes = decoded.resources["dataset.P.x"].attributes
+    assert attributes == {"big": 2**70, "negative": -(2**64) - 1, "small": 3}
+    assert all(isinstance(value, int) for value in attributes.values())
+    assert summarize_state(encode_state(state), "x").serial == state.serial

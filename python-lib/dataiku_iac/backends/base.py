@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ContextManager, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
+from ..canonical import gc_paused
 from ..exceptions import ConfigError, LineageMismatchError, StaleStateError, StateCorruptedError, StateNotFoundError
 from ..models.state import State
 from ..state_format import StoredSummary, decode_state, decode_state_and_summary, encode_state, summarize_state
@@ -239,7 +240,8 @@ class StoredStateBackend(StateBackend):
 
     def save(self, state: State, force: bool = False, *, expected_serial: Optional[int] = None) -> None:
         """Store ``state`` under the lineage/serial rules; see the module docstring."""
-        with self.lock("save"):
+        # The collector is paused as while parsing: a save builds large acyclic trees (fingerprint, document).
+        with self.lock("save"), gc_paused():
             stored_bytes = self.store.get(self.layout.current)
             stored = self._summarize_stored(stored_bytes, force)
             if not force:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from ..canonical import sha256_hex
@@ -260,10 +260,13 @@ class State:
 
     def content_fingerprint(self) -> str:
         """Hash of what a save would change (see :func:`content_fingerprint_of`)."""
-        return _fingerprint(
-            self.environment,
-            {rid: _fingerprint_entry(resource.metadata.to_dict()) for rid, resource in self.resources.items()},
-        )
+        entries = {}
+        for rid, resource in self.resources.items():
+            metadata = resource.metadata
+            modified_at = metadata.last_modified_at
+            entries[rid] = [metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by,
+                            format_timestamp(modified_at) if modified_at is not None else None]
+        return _fingerprint(self.environment, entries)
 
     def _touch(self) -> None:
         self.serial += 1
@@ -324,6 +327,7 @@ def content_fingerprint_of(document: Mapping[str, Any]) -> str:
 
 
 def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
+    # The same four fields as State.content_fingerprint, read from the JSON form.
     return [
         metadata["checksum"],
         metadata.get("dataiku_internal_id"),
@@ -367,7 +371,17 @@ def _optional(data: Mapping[str, Any], key: str, expected: type, where: str) -> 
     return None if value is None else _check_type(value, expected, where, key)
 
 
+_OWN_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
+
+
 def _timestamp(text: str, where: str) -> datetime:
+    if _OWN_TIMESTAMP.fullmatch(text):
+        # The form this tool writes (2025-01-15T10:30:00.123456Z, or without the fraction): the C parser reads
+        # it 20 times faster, 0.07 s of a 10,000-resource load. Anything else goes through the full parser.
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
     try:
         return parse_timestamp(text)
     except ValueError as exc:
