@@ -296,3 +296,20 @@ def test_force_unlock_leaves_a_lock_taken_between_its_check_and_its_removal(tmp_
         breaker.force_unlock("dead-1")
     assert writer.lock_info() == calls[0] and breaker.lock_file.exists()
     writer_lock.__exit__(None, None, None)
+
+
+def test_a_failed_read_is_a_read_error_naming_the_file(tmp_path, monkeypatch):
+    """Issue 10: storage failures on reads were reported as StateWriteError."""
+    from dataiku_iac.backends import local
+    from dataiku_iac.exceptions import StateReadError
+
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+
+    def failing_read(path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(local, "read_file_no_follow", failing_read)
+    with pytest.raises(StateReadError, match=r"Cannot read .*dev\.state\.json: Input/output error") as caught:
+        backend.load()
+    assert not isinstance(caught.value, StateWriteError)

@@ -405,3 +405,30 @@ def test_unknown_route_is_not_mistaken_for_a_missing_state(emulator, folder):
     emulator.inject_fault("GET", r"/contents//states/", status=404, count=3, message="not found")
     with pytest.raises(DSSError):
         backend.load()
+
+
+def test_force_unlock_leaves_a_lock_taken_between_its_check_and_its_removal(folder):
+    """Issue 11: the holder released and someone else locked between force_unlock's check and its delete."""
+    _plant_lock(folder, expired=True, lock_id="dead-1")
+    reads = []
+
+    class _LockTakenAfterFirstRead:
+        def __init__(self, inner):
+            self._inner = inner
+            self.project_key, self.odb_id, self.client = inner.project_key, inner.odb_id, inner.client
+
+        def get_file(self, path):
+            response = self._inner.get_file(path)
+            if path == "/locks/dev.lock":
+                reads.append(path)
+                if len(reads) == 1:
+                    _plant_lock(folder, expired=False, lock_id="newcomer")
+            return response
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+    breaker = backend_of(_LockTakenAfterFirstRead(folder))
+    with pytest.raises(StateError, match="does not match"):
+        breaker.force_unlock("dead-1")
+    assert backend_of(folder).lock_info().id == "newcomer"

@@ -64,3 +64,12 @@ def test_without_a_timeout_a_held_lock_is_refused_at_once():
     storage = MemoryStorage()
     with MemoryBackend(storage).lock("sync"), pytest.raises(StateLockedError, match="'sync'"):
         MemoryBackend(storage).save(make_state("a"))
+
+
+def test_the_interface_has_no_silent_defaults():
+    """lock() was a silent no-op by default, and restore/force_unlock/lock_info were duck-typed by the CLI."""
+    from dataiku_iac.backends import StateBackend
+
+    required = {"load", "save", "exists", "delete", "backup", "history", "restore", "lock", "lock_info",
+                "force_unlock"}
+    assert required <= StateBackend.__abstractmethods__
