@@ -16,9 +16,9 @@ import time
 from datetime import datetime
 from typing import Callable, Optional
 
-from ..exceptions import StateError, StateLockedError, StateWriteError
+from ..exceptions import StateLockedError, StateWriteError
 from ..timeutil import parse_timestamp, utc_now
-from .locks import LockInfo, StateLock
+from .locks import LockInfo, StateLock, matching_lock
 from .store import BlobStore
 
 logger = logging.getLogger("dataiku_iac.backends.folder_lock")
@@ -128,15 +128,7 @@ class FolderLock(StateLock):
             raise StateLockedError(self.location, held.to_dict())
 
     def _matching_record(self, lock_id: str) -> LockInfo:
-        held = self.info()
-        if held is None:
-            raise StateError(f"State at {self.location} is not locked: nothing to unlock")
-        if held.id != lock_id:
-            raise StateError(
-                f"Lock id {lock_id!r} does not match the lock on {self.location} (held: {held.id!r}); "
-                "nothing was removed"
-            )
-        return held
+        return matching_lock(self.info(), lock_id, self.location)
 
 
 def is_expired(record: LockInfo, now: Optional[datetime] = None) -> bool:

@@ -35,7 +35,7 @@ from ..fsutil import (
     remove_quietly,
 )
 from .base import DEFAULT_HISTORY_LIMIT, StateLayout, StoredStateBackend, validate_environment_name
-from .locks import LockInfo, StateLock, holder_name
+from .locks import LockInfo, StateLock, holder_name, matching_lock
 from .reports import DEFAULT_REPORT_LIMIT
 from .store import BlobInfo, BlobStore
 
@@ -209,15 +209,7 @@ class LocalFileLock(StateLock):
 
     def _matching_record(self, lock_id: str) -> LockInfo:
         refuse_symlink(self.lock_file)
-        info = self.info()
-        if info is None:
-            raise StateError(f"No lock is recorded on {self.location}: nothing to unlock")
-        if info.id != lock_id:
-            raise StateError(
-                f"The lock on {self.location} has id {info.id} (held by {info.who}), not {lock_id}: "
-                "check the id and try again"
-            )
-        return info
+        return matching_lock(self.info(), lock_id, self.location)
 
 
 class LocalFileBackend(StoredStateBackend):

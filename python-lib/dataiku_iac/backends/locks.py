@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, Dict, Mapping, Optional
 
 from .. import __version__
+from ..exceptions import StateError
 from ..timeutil import format_timestamp, utc_now
 
 
@@ -118,6 +119,18 @@ class StateLock(ABC):
         Nothing to check for OS locks, which cannot be taken away from a live holder.
         """
         return None
+
+
+def matching_lock(held: Optional[LockInfo], lock_id: str, location: str) -> LockInfo:
+    """``held`` if it is the lock ``lock_id``; else the :class:`StateError` every force_unlock gives."""
+    if held is None:
+        raise StateError(f"No lock is recorded on {location}: nothing to unlock")
+    if held.id != lock_id:
+        raise StateError(
+            f"The lock on {location} has id {held.id} (held by {held.who}), not {lock_id}: nothing was removed; "
+            "check the id and try again"
+        )
+    return held
 
 
 def unreadable_lock_id(data: bytes) -> str:

@@ -11,10 +11,10 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
-from ..exceptions import StateError, StateLockedError
+from ..exceptions import StateLockedError
 from ..timeutil import utc_now
 from .base import DEFAULT_HISTORY_LIMIT, StateLayout, StoredStateBackend, validate_environment_name
-from .locks import LockInfo, StateLock, holder_name
+from .locks import LockInfo, StateLock, holder_name, matching_lock
 from .reports import DEFAULT_REPORT_LIMIT
 from .store import BlobInfo, BlobStore
 
@@ -86,12 +86,7 @@ class MemoryLock(StateLock):
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         with self.storage._changed:  # the check and the removal are one step: no one can lock in between
-            held = self.storage._locks.get(self.key)
-            if held is None:
-                raise StateError(f"State at {self.location} is not locked: nothing to unlock")
-            if held.id != lock_id:
-                raise StateError(f"Lock id {lock_id!r} does not match the lock on {self.location} "
-                                 f"(held: {held.id!r}); nothing was removed")
+            held = matching_lock(self.storage._locks.get(self.key), lock_id, self.location)
             del self.storage._locks[self.key]
             self.storage._changed.notify_all()
             return held
