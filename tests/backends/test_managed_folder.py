@@ -287,25 +287,33 @@ def test_waiting_writer_gets_the_lock_once_released(folder):
     assert waiter.load().serial == 1
 
 
-def test_waiter_polls_until_the_holder_releases(folder):
+def test_waiter_polls_until_the_holder_releases(folder, monkeypatch):
+    """The holder releases once the waiter is seen polling (its first pause): no timer races the two."""
     import threading
 
     holder = backend_of(folder)
     held, release = threading.Event(), threading.Event()
+    real_sleep = __import__("time").sleep
+    polls = []
 
     def hold():
         with holder.lock("sync"):
             held.set()
-            release.wait(5)
+            release.wait(30)
+
+    def waiter_pauses(seconds):
+        polls.append(seconds)
+        release.set()  # the waiter found the lock held and waits for it: now let the holder go
+        real_sleep(seconds)
 
     thread = threading.Thread(target=hold)
     thread.start()
-    held.wait(5)
-    threading.Timer(0.3, release.set).start()
-    waiter = backend_of(folder, lock_timeout=5.0)
+    assert held.wait(30)
+    monkeypatch.setattr("dataiku_iac.backends.folder_lock.time.sleep", waiter_pauses)
+    waiter = backend_of(folder, lock_timeout=30.0)
     waiter.save(make_state("a"))  # blocked until the holder released, then proceeds
-    thread.join(5)
-    assert waiter.load().serial == 1
+    thread.join(30)
+    assert polls and waiter.load().serial == 1
 
 
 def test_racing_writer_that_wrote_last_wins_the_lock(folder, monkeypatch):

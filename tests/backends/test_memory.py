@@ -47,7 +47,7 @@ def test_environments_of_one_storage_do_not_mix():
     assert sorted(prod.load().resources) == ["dataset.P.b"]
 
 
-def test_a_waiter_is_woken_by_the_release_not_by_polling():
+def test_a_waiter_saves_once_the_lock_is_released():
     storage = MemoryStorage()
     holder, waiter = MemoryBackend(storage), MemoryBackend(storage, lock_timeout=30.0)
     held, saved = threading.Event(), threading.Event()
