@@ -23,6 +23,7 @@ from dataiku_iac.types import (
     immutable_fields,
     payload_text,
     payload_value,
+    replace_reasons,
 )
 from tests.dss_support import REPO_ROOT
 
@@ -74,6 +75,13 @@ def test_immutable_fields() -> None:
         "managed_folder": {"type"},
         "saved_model": set(),
     }
+    # The plan's replacement table: the immutable fields with why (a dataset's or recipe's name is identity,
+    # not a replacement: another name is another object).
+    assert {name: set(replace_reasons(name)) for name in DESCRIPTORS} == {
+        "project": {"projectKey"}, "dataset": {"type", "managed"}, "recipe": {"type"}, "scenario": {"type"},
+        "managed_folder": {"type"}, "saved_model": set()}
+    assert all(why for name in DESCRIPTORS for why in replace_reasons(name).values())
+    assert replace_reasons("notebook") == {}
     # A scenario's or folder's name is an attribute DSS lets change (the id stays).
     assert "name" not in DESCRIPTORS["scenario"].immutable_fields
 

@@ -52,16 +52,49 @@ def tracked_fields() -> Dict[str, Tuple[str, ...]]:
     return {name: d.tracked_fields for name, d in DESCRIPTORS.items()}
 
 
+def replace_reasons(resource_type: str) -> Dict[str, str]:
+    """``field -> why`` for the fields of ``resource_type`` that only a replacement can change (the plan's
+    table); empty for an unknown type."""
+    described = DESCRIPTORS.get(resource_type)
+    return described.replace_reasons if described is not None else {}
+
+
 def immutable_fields() -> Dict[str, frozenset]:
     """Every type's fields that need a replace when they change."""
     return {name: d.immutable_fields for name, d in DESCRIPTORS.items()}
 
 
 __all__ = [
-    "CHILD_TYPES", "CODE_RECIPE_TYPES", "CREATABLE_TYPES", "DATASET", "DESCRIPTORS", "FIELD_DEFAULTS",
-    "IDENTITY_KEY", "IDENTITY_NAME", "IDENTITY_SERVER_ID", "MANAGED_FOLDER", "PROJECT", "RECIPE", "SAVED_MODEL",
-    "SCENARIO", "SERVER_ID_TYPES", "DatasetDescriptor", "Endpoint", "FieldSpec", "ManagedFolderDescriptor",
-    "ProjectDescriptor", "RecipeDescriptor", "SavedModelDescriptor", "ScenarioDescriptor", "TypeDescriptor",
-    "descriptor", "immutable_fields", "is_code_recipe", "payload_text", "payload_value", "tracked_fields",
+    "CHILD_TYPES",
+    "CODE_RECIPE_TYPES",
+    "CREATABLE_TYPES",
+    "DATASET",
+    "DESCRIPTORS",
+    "FIELD_DEFAULTS",
+    "IDENTITY_KEY",
+    "IDENTITY_NAME",
+    "IDENTITY_SERVER_ID",
+    "MANAGED_FOLDER",
+    "PROJECT",
+    "RECIPE",
+    "SAVED_MODEL",
+    "SCENARIO",
+    "SERVER_ID_TYPES",
+    "DatasetDescriptor",
+    "Endpoint",
+    "FieldSpec",
+    "ManagedFolderDescriptor",
+    "ProjectDescriptor",
+    "RecipeDescriptor",
+    "SavedModelDescriptor",
+    "ScenarioDescriptor",
+    "TypeDescriptor",
+    "descriptor",
+    "immutable_fields",
+    "is_code_recipe",
+    "payload_text",
+    "payload_value",
+    "replace_reasons",
+    "tracked_fields",
     "url_name",
 ]

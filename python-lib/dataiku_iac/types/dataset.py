@@ -27,8 +27,9 @@ class DatasetDescriptor(TypeDescriptor):
     fields = (
         _field("name", identity=True, at_creation=True,
                note="renaming is POST /actions/renameDataset; a new name is another object to the plan"),
-        _field("type", immutable=True, at_creation=True, note="the storage kind: its params differ per type"),
-        _field("managed", immutable=True, note="managed by DSS (built, cleared) or external: set when created"),
+        _field("type", immutable=True, at_creation=True,
+               note="DSS keeps a dataset's type (Filesystem, PostgreSQL...) for its life"),
+        _field("managed", immutable=True, note="a dataset is managed by DSS or external from its creation"),
         _field("params", at_creation=True),
         _field("formatType", at_creation=True),
         _field("formatParams", at_creation=True),

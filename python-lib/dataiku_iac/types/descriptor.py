@@ -62,7 +62,8 @@ class Endpoint:
 class FieldSpec:
     """One tracked top-level field: the endpoint it is read from and the one it is written to.
 
-    ``immutable``: DSS cannot change it in place (a change is a replace: delete, then create).
+    ``immutable``: DSS cannot change it in place (a change is a replace: delete, then create); ``note`` then
+    says why.
     ``identity``: it names the object (never written by an update; a change means another object).
     ``at_creation``: the create call carries it, so a created object holds it without a settings save.
     """
@@ -109,6 +110,12 @@ class TypeDescriptor:
     def immutable_fields(self) -> FrozenSet[str]:
         """Fields whose change needs a replace (identity fields included)."""
         return frozenset(spec.name for spec in self.fields if spec.immutable or spec.identity)
+
+    @property
+    def replace_reasons(self) -> Dict[str, str]:
+        """``field -> why DSS cannot change it in place`` for the immutable fields (what a plan shows for a
+        replacement). Identity fields that are not immutable are left out: a new name is another object."""
+        return {spec.name: spec.note for spec in self.fields if spec.immutable}
 
     @property
     def identity_fields(self) -> FrozenSet[str]:

@@ -26,7 +26,8 @@ class ManagedFolderDescriptor(TypeDescriptor):
     endpoints = (Endpoint(_DEF, "GET /projects/K/managedfolders/N", "PUT /projects/K/managedfolders/N"),)
     fields = (
         _field("name", at_creation=True, note="the display name; two folders may share it"),
-        _field("type", immutable=True, at_creation=True, note="the storage kind, fixed at creation"),
+        _field("type", immutable=True, at_creation=True,
+               note="a managed folder's storage type is fixed when it is created"),
         _field("params", note="the create call carries params.connection only"),
         _field("partitioning"), _field("flowOptions"), _field("metrics"), _field("checks"), _field("tags"),
         _field("description"), _field("shortDesc"), _field("customFields"),

@@ -40,7 +40,8 @@ class ProjectDescriptor(TypeDescriptor):
         Endpoint(VARIABLES, "GET /projects/K/variables/", "PUT /projects/K/variables/ {standard, local}"),
     )
     fields = (
-        FieldSpec("projectKey", SETTINGS, None, identity=True, at_creation=True, note="no project key rename"),
+        FieldSpec("projectKey", SETTINGS, None, immutable=True, identity=True, at_creation=True,
+                  note="a project key cannot change once the project exists"),
         FieldSpec("name", SETTINGS, METADATA, at_creation=True, note="the metadata's label"),
         FieldSpec("description", SETTINGS, METADATA, at_creation=True),
         FieldSpec("shortDesc", SETTINGS, METADATA),

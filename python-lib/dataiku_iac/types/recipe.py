@@ -61,7 +61,7 @@ class RecipeDescriptor(TypeDescriptor):
     fields = (
         _field("name", identity=True,
                note="renaming is POST /actions/renameRecipe; a new name is another object to the plan"),
-        _field("type", immutable=True, note="a recipe never changes type in DSS (python stays python)"),
+        _field("type", immutable=True, note="a recipe's type (python, join...) is fixed when it is created"),
         _field("inputs"), _field("outputs"), _field("params"),
         _field("payload", note="the envelope's payload: code text, or a visual recipe's JSON (parsed)"),
         _field("tags"), _field("description"), _field("shortDesc"), _field("neverRecomputeExistingPartitions"),

@@ -34,7 +34,7 @@ class ScenarioDescriptor(TypeDescriptor):
     )
     fields = (
         _field("name", note="the display name; the id DSS derived from it at creation stays"),
-        _field("type", immutable=True, note="step_based or custom_python: DSS converts neither into the other"),
+        _field("type", immutable=True, note="a scenario is step-based or custom python from its creation"),
         _field("active"), _field("triggers"), _field("reporters"), _field("params"),
         FieldSpec("script", _PAYLOAD, _PAYLOAD, note="custom python scenarios only"),
         _field("delayedTriggersBehavior"), _field("automationLocal"), _field("runAsUser"), _field("tags"),
