@@ -167,6 +167,20 @@ def test_dataset_create_update_delete(client: Any, emulator: DSSEmulator, projec
     assert writer.delete(project_key, "orders") is False  # already gone: not an error
 
 
+def test_a_source_dataset_with_a_schema_takes_three_requests(client: Any, emulator: DSSEmulator,
+                                                              project_key: str) -> None:
+    writer = writer_for(client, "dataset")
+    attributes = {"name": "src", "type": "Filesystem", "params": {"connection": "filesystem_root", "path": "/in"},
+                  "formatType": "csv", "schema": {"columns": SCHEMA["columns"]}}
+    emulator.clear_request_counts()
+    writer.create(project_key, attributes, leaves(attributes))
+    assert sorted(emulator.request_counts()) == ["GET /projects/<project_key>/datasets/<name>",
+                                                 "POST /projects/<project_key>/datasets/",
+                                                 "PUT /projects/<project_key>/datasets/<name>/schema"]
+    assert requests_made(emulator) == 3
+    assert writer.read(project_key, "src")["schema"] == {"columns": SCHEMA["columns"], "userModified": False}
+
+
 def test_dataset_delete_keeps_data_unless_asked(client: Any, emulator: DSSEmulator, project_key: str) -> None:
     writer = writer_for(client, "dataset")
     for name in ("kept", "dropped"):

@@ -42,6 +42,7 @@ from ..redaction import MARKER
 from ..redaction_key import key_from_text
 from ..sync.rules import SyncRules
 from ..types import DESCRIPTORS, IDENTITY_SERVER_ID, TypeDescriptor, url_name
+from ..types.dataset import new_dataset_schema
 from ..types.project import METADATA, METADATA_LABELS, PERMISSIONS, SETTINGS, VARIABLES
 from ..types.recipe import payload_text
 from ..types.scenario import STEP_BASED
@@ -373,6 +374,20 @@ class DatasetWriter(ObjectWriter):
             name, creation.get("type") or "Filesystem", params=creation.get("params"),
             formatType=creation.get("formatType"), formatParams=creation.get("formatParams"))
         return name
+
+    def _write(self, project_key: str, object_id: str, values: Values, *, creating: bool) -> bool:
+        """After a create whose only other managed field is the schema: ``PUT .../schema`` needs no read
+        first (it replaces the schema alone), so create, schema, read back make 3 requests instead of 4."""
+        rest = [path for path in values if path[0] not in self.descriptor.creation_fields]
+        if creating and rest and all(path[0] == "schema" for path in rest):
+            document: Raw = {"schema": new_dataset_schema()}
+            for path in rest:
+                set_path(document, path, values[path])
+            self._project(project_key).get_dataset(url_name(object_id)).set_schema(document["schema"])
+            if not self.unmatched(self.read(project_key, object_id), values):
+                return True
+            # Something else did not stick (DSS changed a creation value): the general way below.
+        return super()._write(project_key, object_id, values, creating=creating)
 
     def _settings(self, project_key: str, object_id: str) -> Any:
         return self._project(project_key).get_dataset(url_name(object_id)).get_settings()

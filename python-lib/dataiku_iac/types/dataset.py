@@ -9,6 +9,11 @@ from .descriptor import IDENTITY_NAME, Endpoint, FieldSpec, Raw, TypeDescriptor,
 _DEF = "definition"
 
 
+def new_dataset_schema() -> Raw:
+    """The schema of a dataset ``create_dataset`` just made (nothing saved yet)."""
+    return {"columns": [], "userModified": False}
+
+
 def _field(name: str, **kwargs: Any) -> FieldSpec:
     return FieldSpec(name, _DEF, _DEF, **kwargs)
 

@@ -118,6 +118,11 @@ class TypeDescriptor:
         return {spec.name: spec.note for spec in self.fields if spec.immutable}
 
     @property
+    def creation_fields(self) -> FrozenSet[str]:
+        """Fields the create call carries."""
+        return frozenset(spec.name for spec in self.fields if spec.at_creation)
+
+    @property
     def identity_fields(self) -> FrozenSet[str]:
         """Fields that name the object."""
         return frozenset(spec.name for spec in self.fields if spec.identity)
