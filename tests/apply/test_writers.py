@@ -408,8 +408,9 @@ def test_project_create_update_and_guarded_delete(client: Any, emulator: DSSEmul
             "GET /projects/<project_key>/variables/", "PUT /projects/<project_key>/variables/",
             "GET /projects/<project_key>/settings", "GET /projects/<project_key>/permissions"]
         assert writer.read(key)["variables"] == {"standard": {"env": "dev"}, "local": {"debug": "no"}}
-        writer.update(key, key, {"name": "Renamed"}, [("name",)])
-        assert writer.read(key)["name"] == "Renamed"
+        # Settings and metadata together: the settings PUT (which carries the old name) goes first.
+        writer.update(key, key, {"name": "Renamed", "projectStatus": "Archived"}, [("name",), ("projectStatus",)])
+        assert (writer.read(key)["name"], writer.read(key)["projectStatus"]) == ("Renamed", "Archived")
         with pytest.raises(ApplyError, match="needs its own explicit flag"):
             writer.delete(key)
         assert key in client.list_project_keys()
