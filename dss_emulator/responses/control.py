@@ -129,3 +129,10 @@ def create_api_key() -> Response:
                                        admin=bool(data.get("admin", True)), key=data.get("key"))
     return json_response({"key": api_key.key, "login": api_key.login, "readOnly": api_key.read_only,
                           "admin": api_key.admin})
+
+
+@bp.post("/connections")
+def add_connection() -> Response:
+    data = _object()
+    backend().add_connection(data.get("name"), data.get("type"))
+    return json_response({"connections": backend().list_connection_names("all")})
