@@ -111,7 +111,7 @@ class FoldersMixin(BackendPart):
         """``POST /projects/K/actions/renameManagedFolder`` ``{id, newName}``: the id stays, the name changes."""
         body = require_object(body, "managed folder rename")
         new_name = body.get("newName")
-        if not isinstance(new_name, str) or not new_name:
+        if not isinstance(new_name, str) or not new_name.strip():  # dataikuapi: "cannot be whitespaces only"
             raise BadRequest("Managed folder rename expects {\"id\": ..., \"newName\": ...}")
         folder = self.project(key).folders.get(str(body.get("id")))
         folder.definition["name"] = new_name
