@@ -7,7 +7,16 @@ import json
 from typing import Optional
 
 from ..exceptions import AlreadyExists, BadRequest
-from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
+from .common import (
+    BackendPart,
+    JSONDict,
+    StoredObject,
+    apply_metadata,
+    metadata_view,
+    require_object,
+    stamp_created,
+    synchronized,
+)
 from .datasets import Dataset, managed_dataset
 from .known_keys import RECIPE_KEYS, known_only
 from .projects import Project
@@ -239,6 +248,22 @@ class RecipesMixin(BackendPart):
                 "name": ref, "type": settings.get("typeOptionId"),
                 "params": {"connection": connection, "path": "${projectKey}/${odbId}"}}, login)
             item["ref"] = created["id"]
+
+    @synchronized
+    def get_recipe_metadata(self, key: str, name: str) -> JSONDict:
+        """``GET .../recipes/R/metadata``: the taggable-object view (no ``customFields`` for recipes, as the
+        dataikuapi docstring says)."""
+        view = metadata_view(self.project(key).recipes.get(name).definition, name)
+        view.pop("customFields", None)
+        return view
+
+    @synchronized
+    def set_recipe_metadata(self, key: str, name: str, body: JSONDict, login: str) -> None:
+        """``PUT .../recipes/R/metadata``: tags, descriptions, checklists, custom metadata; bumps the tag."""
+        body = require_object(body, "recipe metadata")
+        recipe = self.project(key).recipes.get(name)
+        apply_metadata(recipe.definition, body)
+        recipe.touch(login, self.now())
 
     @synchronized
     def rename_recipe(self, key: str, body: JSONDict, login: str) -> None:

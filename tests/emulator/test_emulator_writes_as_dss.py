@@ -362,3 +362,16 @@ def test_permissions_put_replaces_the_list(project: DSSProject) -> None:
     permissions["permissions"] = [{"group": "ops", "readProjectContent": True}]
     project.set_permissions(permissions)
     assert project.get_permissions()["permissions"] == [{"group": "ops", "readProjectContent": True}]
+
+
+def test_recipe_metadata_roundtrip(project: DSSProject) -> None:
+    recipe = project.get_recipe(RECIPE)
+    metadata = recipe.get_metadata()
+    assert "customFields" not in metadata and metadata["label"] == RECIPE
+    metadata["tags"] = ["b", "a", "b"]
+    metadata["description"] = "cleans customers"
+    before = recipe.get_settings().get_recipe_raw_definition()["versionTag"]["versionNumber"]
+    recipe.set_metadata(metadata)
+    raw = recipe.get_settings().get_recipe_raw_definition()
+    assert (raw["tags"], raw["description"]) == (["a", "b"], "cleans customers")
+    assert raw["versionTag"]["versionNumber"] == before + 1
