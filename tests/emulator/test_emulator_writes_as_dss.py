@@ -375,3 +375,17 @@ def test_recipe_metadata_roundtrip(project: DSSProject) -> None:
     raw = recipe.get_settings().get_recipe_raw_definition()
     assert (raw["tags"], raw["description"]) == (["a", "b"], "cleans customers")
     assert raw["versionTag"]["versionNumber"] == before + 1
+
+
+def test_control_plane_adds_a_connection(dss: DSSEmulator) -> None:
+    import requests
+
+    base = f"{dss.url}/__emulator__"
+    answer = requests.post(f"{base}/connections", json={"name": "cp_wh", "type": "Snowflake"}, timeout=5)
+    assert answer.status_code == 200 and "cp_wh" in answer.json()["connections"]
+    assert dss.client().list_connections_names("Snowflake") == ["cp_wh"]
+    bad = requests.post(f"{base}/connections", json={"name": "no spaces", "type": "Snowflake"}, timeout=5)
+    assert bad.status_code == 400
+    dss.backend.configured_connections.pop("cp_wh")  # keep the session emulator as configured
+    dss.reset()
+    assert dss.client().list_connections_names("Snowflake") == []
