@@ -237,14 +237,17 @@ class DSSEmulator:
         delay: float = 0.0,
         drop_connection: bool = False,
         message: str = "Injected fault",
+        after_handling: bool = False,
     ) -> Fault:
         """Make the next ``count`` requests matching ``method`` (or ``"*"``) and the regex
         ``path_pattern`` fail: wait ``delay`` seconds, then drop the connection or answer
         ``status`` (with ``Retry-After`` if given). ``status=None`` with a delay = slow success.
+        ``after_handling=True``: the request is handled (a create creates) and then its answer is lost
+        (dropped connection, or ``status``), the case a client must not retry blindly.
         """
         fault = Fault(method=method, path_pattern=path_pattern, status=None if drop_connection else status,
                       remaining=count, retry_after=retry_after, delay=delay, drop_connection=drop_connection,
-                      message=message)
+                      message=message, after_handling=after_handling)
         return self.control.inject_fault(fault)
 
     def clear_faults(self) -> None:

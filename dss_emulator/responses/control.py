@@ -112,6 +112,7 @@ def add_fault() -> Response:
         delay=float(_number(data, "delay", 0.0)),
         drop_connection=bool(data.get("dropConnection", False)),
         message=str(data.get("message", "Injected fault")),
+        after_handling=bool(data.get("afterHandling", False)),
     )
     return json_response(control().inject_fault(fault).to_json())
 
