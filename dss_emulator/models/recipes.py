@@ -176,13 +176,24 @@ class RecipesMixin(BackendPart):
         definition = new_recipe_definition(key, name, recipe_type, proto, raw=raw)
         if not raw:
             add_virtual_inputs(definition, settings.get("virtualInputs"))
-            self._check_refs(project, name, definition, "inputs")
-            if settings.get("createOutputDataset"):
-                self._create_outputs(project, definition, settings.get("outputDatasetSettings") or {}, login)
-            if settings.get("createOutputFolder"):
-                self._create_output_folders(project, definition, settings.get("outputFolderSettings") or {},
-                                            login)
-            self._check_refs(project, name, definition, "outputs")
+            # Everything is checked before anything is created, so a refused recipe leaves no output behind.
+            dataset_settings = settings.get("outputDatasetSettings") or {}
+            folder_settings = settings.get("outputFolderSettings") or {}
+            creates_datasets, creates_folders = bool(settings.get("createOutputDataset")), bool(
+                settings.get("createOutputFolder"))
+            if creates_datasets:
+                self.connection_type(dataset_settings.get("connectionId") or "filesystem_managed",
+                                     f"the outputs of recipe {key}.{name}")
+            if creates_folders:
+                self.connection_type(folder_settings.get("connectionId") or "filesystem_folders",
+                                     f"the output folders of recipe {key}.{name}")
+            # A real DSS names a missing output before a missing input (a public report, docs/emulator.md).
+            self._check_outputs(project, name, definition, creatable=creates_datasets or creates_folders)
+            self._check_inputs(project, name, definition)
+            if creates_datasets:
+                self._create_outputs(project, definition, dataset_settings, login)
+            if creates_folders:
+                self._create_output_folders(project, definition, folder_settings, login)
         stamp_created(definition, login, self.now())
         project.recipes.add(Recipe(key, name, definition, default_payload(recipe_type, settings)))
         return {"name": name}
@@ -197,15 +208,28 @@ class RecipesMixin(BackendPart):
                 return False
         return object_id in target.datasets or object_id in target.folders or object_id in target.saved_models
 
-    def _check_refs(self, project: Project, name: str, definition: JSONDict, side: str) -> None:
-        """Refuse a builder's recipe whose input (or output) is not in the flow."""
-        for role, item in role_items(definition, side):
+    def _check_inputs(self, project: Project, name: str, definition: JSONDict) -> None:
+        """Refuse a builder's recipe whose input is not in the flow."""
+        for role, item in role_items(definition, "inputs"):
             ref = item.get("ref")
             if not isinstance(ref, str) or not ref or not self._ref_exists(project, ref):
-                what = "input" if side == "inputs" else "output"
-                raise BadRequest(f"Cannot create recipe {project.key}.{name}: its {what} {ref!r} (role {role}) "
+                raise BadRequest(f"Cannot create recipe {project.key}.{name}: its input {ref!r} (role {role}) "
                                  f"does not exist; create it first, or use raw creation to keep a dangling "
                                  f"reference")
+
+    def _check_outputs(self, project: Project, name: str, definition: JSONDict, *, creatable: bool) -> None:
+        """Refuse a builder's recipe whose output neither exists nor is to be created by DSS.
+
+        The message starts as a real DSS's does for this case (a public bug report quotes it).
+        """
+        for role, item in role_items(definition, "outputs"):
+            ref = item.get("ref")
+            if not isinstance(ref, str) or not ref:
+                raise BadRequest(f"Invalid output of recipe {project.key}.{name}: {ref!r}")
+            if self._ref_exists(project, ref) or (creatable and "." not in ref):
+                continue
+            raise BadRequest("Need to create output dataset or folder, but creationInfo params are suppressing "
+                             f"it: output {ref!r} (role {role}) of recipe {project.key}.{name} does not exist")
 
     def _recipe_name(self, project: Project, proto: JSONDict, recipe_type: str) -> str:
         """An explicit name must be free; a missing one is derived and de-duplicated (``_1``...)."""

@@ -124,13 +124,16 @@ def test_a_builder_recipe_with_a_missing_input_is_refused_and_nothing_is_created
     assert [r["name"] for r in project.list_recipes()] == before
 
 
-def test_a_builder_recipe_with_a_missing_output_is_refused(project: DSSProject) -> None:
+def test_a_builder_recipe_with_a_missing_output_is_refused_as_dss_words_it(project: DSSProject) -> None:
     builder = project.new_recipe("python", "compute_nowhere")
-    builder.with_input("raw_customers")
+    builder.with_input("misspelled_input")
     builder.with_output("not_created")
-    with pytest.raises(DataikuException, match="output 'not_created'"):
+    # A real DSS's answer (quoted in a public bug report); it names the output before the bad input.
+    with pytest.raises(DataikuException, match=r"IllegalArgumentException: Need to create output dataset or folder, "
+                                               r"but creationInfo params are suppressing it: output 'not_created'"):
         builder.create()
     assert not project.get_dataset("not_created").exists()
+    assert "compute_nowhere" not in [r["name"] for r in project.list_recipes()]
 
 
 def test_raw_creation_keeps_a_dangling_input_as_declared(project: DSSProject) -> None:
