@@ -175,28 +175,35 @@ class RecipesMixin(BackendPart):
         name = self._recipe_name(project, proto, recipe_type)
         definition = new_recipe_definition(key, name, recipe_type, proto, raw=raw)
         if not raw:
-            add_virtual_inputs(definition, settings.get("virtualInputs"))
-            # Everything is checked before anything is created, so a refused recipe leaves no output behind.
-            dataset_settings = settings.get("outputDatasetSettings") or {}
-            folder_settings = settings.get("outputFolderSettings") or {}
-            creates_datasets, creates_folders = bool(settings.get("createOutputDataset")), bool(
-                settings.get("createOutputFolder"))
-            if creates_datasets:
-                self.connection_type(dataset_settings.get("connectionId") or "filesystem_managed",
-                                     f"the outputs of recipe {key}.{name}")
-            if creates_folders:
-                self.connection_type(folder_settings.get("connectionId") or "filesystem_folders",
-                                     f"the output folders of recipe {key}.{name}")
-            # A real DSS names a missing output before a missing input (a public report, docs/emulator.md).
-            self._check_outputs(project, name, definition, creatable=creates_datasets or creates_folders)
-            self._check_inputs(project, name, definition)
-            if creates_datasets:
-                self._create_outputs(project, definition, dataset_settings, login)
-            if creates_folders:
-                self._create_output_folders(project, definition, folder_settings, login)
+            self._complete_builder_recipe(project, name, definition, settings, login)
         stamp_created(definition, login, self.now())
         project.recipes.add(Recipe(key, name, definition, default_payload(recipe_type, settings)))
         return {"name": name}
+
+    def _complete_builder_recipe(self, project: Project, name: str, definition: JSONDict, settings: JSONDict,
+                                 login: str) -> None:
+        """A builder's recipe: its flow checked, then the outputs DSS was asked to create made.
+
+        Everything is checked before anything is created, so a refused recipe leaves no output behind.
+        """
+        add_virtual_inputs(definition, settings.get("virtualInputs"))
+        dataset_settings = settings.get("outputDatasetSettings") or {}
+        folder_settings = settings.get("outputFolderSettings") or {}
+        creates_datasets = bool(settings.get("createOutputDataset"))
+        creates_folders = bool(settings.get("createOutputFolder"))
+        if creates_datasets:
+            self.connection_type(dataset_settings.get("connectionId") or "filesystem_managed",
+                                 f"the outputs of recipe {project.key}.{name}")
+        if creates_folders:
+            self.connection_type(folder_settings.get("connectionId") or "filesystem_folders",
+                                 f"the output folders of recipe {project.key}.{name}")
+        # A real DSS names a missing output before a missing input (a public report, docs/emulator.md).
+        self._check_outputs(project, name, definition, creatable=creates_datasets or creates_folders)
+        self._check_inputs(project, name, definition)
+        if creates_datasets:
+            self._create_outputs(project, definition, dataset_settings, login)
+        if creates_folders:
+            self._create_output_folders(project, definition, folder_settings, login)
 
     def _ref_exists(self, project: Project, ref: str) -> bool:
         """A dataset name, managed folder id or saved model id; ``OTHER.x`` looks in project OTHER."""
