@@ -392,3 +392,12 @@ def test_control_plane_adds_a_connection(dss: DSSEmulator) -> None:
     dss.backend.configured_connections.pop("cp_wh")  # keep the session emulator as configured
     dss.reset()
     assert dss.client().list_connections_names("Snowflake") == []
+
+
+def test_a_builder_output_folder_is_created_and_referenced_by_its_new_id(project: DSSProject) -> None:
+    builder = project.new_recipe("download", "compute_downloads")
+    builder.with_new_output("downloads", "filesystem_folders", object_type="MANAGED_FOLDER")
+    raw = builder.create().get_settings().get_recipe_raw_definition()
+    folder_id = raw["outputs"]["main"]["items"][0]["ref"]
+    assert re.fullmatch(r"[A-Za-z0-9]{8}", folder_id)
+    assert project.get_managed_folder(folder_id).get_settings().get_raw()["name"] == "downloads"
