@@ -401,3 +401,11 @@ def test_a_builder_output_folder_is_created_and_referenced_by_its_new_id(project
     folder_id = raw["outputs"]["main"]["items"][0]["ref"]
     assert re.fullmatch(r"[A-Za-z0-9]{8}", folder_id)
     assert project.get_managed_folder(folder_id).get_settings().get_raw()["name"] == "downloads"
+
+
+def test_a_recipe_save_may_keep_a_dangling_input(project: DSSProject) -> None:
+    settings = project.get_recipe(RECIPE).get_settings()
+    settings.get_recipe_raw_definition()["inputs"]["main"]["items"].append({"ref": "gone_dataset"})
+    settings.save()
+    raw = project.get_recipe(RECIPE).get_settings().get_recipe_raw_definition()
+    assert {"ref": "gone_dataset"} in raw["inputs"]["main"]["items"]
