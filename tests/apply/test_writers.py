@@ -195,7 +195,7 @@ def test_dataset_delete_keeps_data_unless_asked(client: Any, emulator: DSSEmulat
 def test_secret_values_are_sent_and_markers_never(client: Any, emulator: DSSEmulator, project_key: str) -> None:
     writer = writer_for(client, "dataset")
     marker = "<redacted:hmac:0123abcd:0123456789ab>"
-    attributes = {"name": "s3", "type": "S3", "params": {"connection": "s3", "secretKey": marker}}
+    attributes = {"name": "s3", "type": "Filesystem", "params": {"connection": "filesystem_root", "secretKey": marker}}
     paths = [("name",), ("type",), ("params", "connection"), ("params", "secretKey")]
     writer.create(project_key, attributes, paths, {("params", "secretKey"): "hunter2"})
     assert writer.read(project_key, "s3")["params"]["secretKey"] == "hunter2"
