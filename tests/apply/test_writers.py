@@ -565,3 +565,13 @@ def test_project_variables_given_whole_replace_both_parts(client: Any, emulator:
     client.get_project(project_key).set_variables({"standard": {"old": 1}, "local": {"mine": 2}})
     writer.update(project_key, project_key, {"variables": {"standard": {"new": 3}}}, [("variables",)])
     assert writer.read(project_key)["variables"] == {"standard": {"new": 3}, "local": {}}
+
+
+def test_find_by_name(client: Any, project_key: str) -> None:
+    folders = writer_for(client, "managed_folder")
+    folder_id = folders.create(project_key, folder_attributes("named"), [("name",)])
+    assert folders.find(project_key, "named") == folder_id and folders.find(project_key, "nobody") is None
+    datasets = writer_for(client, "dataset")
+    datasets.create(project_key, {"name": "d1", "type": "Filesystem"}, [("name",), ("type",)])
+    assert datasets.find(project_key, "d1") == "d1" and datasets.find(project_key, "d2") is None
+    assert writer_for(client, "project").find(project_key, project_key) == project_key

@@ -285,6 +285,17 @@ class ObjectWriter:
             raise to_library_error(exc, f"deleting {rid}", self._secrets()) from exc
         return True
 
+    def find(self, project_key: str, name: str) -> Optional[str]:
+        """The DSS id of the object named ``name``, or None when DSS holds none (datasets and recipes: the name
+        itself; scenarios and folders: by listing, :class:`ApplyError` when two share the name)."""
+        try:
+            return self._find(project_key, {("name",): name})
+        except DataikuIaCError:
+            raise
+        except Exception as exc:
+            raise to_library_error(exc, f"looking for {self.type_name} {name!r} in {project_key}",
+                                   self._secrets()) from exc
+
     def read(self, project_key: str, object_id: str) -> Raw:
         """The object as the sync reads it (raw, before the rules)."""
         return self.descriptor.read(self.client, project_key, object_id)
