@@ -21,7 +21,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -119,10 +119,11 @@ EXPECTED_IDS = sorted(
 )
 
 
-@pytest.fixture(scope="module")
-def dss() -> Iterator[DSSEmulator]:
-    with DSSEmulator(projects=[hostile_project()], random_seed=13) as emulator:
-        yield emulator
+@pytest.fixture
+def dss(bare_emulator: DSSEmulator) -> DSSEmulator:
+    """An emulator holding the hostile project only."""
+    bare_emulator.load_project(hostile_project())
+    return bare_emulator
 
 
 def manager_for(dss: DSSEmulator, state_file: Path) -> StateManager:

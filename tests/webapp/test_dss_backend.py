@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import runpy
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import dataiku
 import pytest
@@ -23,16 +23,10 @@ from .test_routes import error_of
 BACKEND_PY = Path(__file__).resolve().parents[2] / "webapps" / "drift-viewer" / "backend.py"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=3) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator: DSSEmulator) -> DSSEmulator:
-    emulator.reset()
-    return emulator
+def dss(sample_emulator: DSSEmulator) -> DSSEmulator:
+    """The session's emulator with the sample project, reset (tests/dss_support.py)."""
+    return sample_emulator
 
 
 @pytest.fixture
