@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import hypothesis_profiles
@@ -9,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from tests.dss_support import (
+    REPO_ROOT,
     REQUIRE_BROWSER_ENV,
     REQUIRE_SHARED_ENV,
     EmulatorPool,
@@ -94,3 +97,39 @@ def test_one_hypothesis_profile_for_the_suite_and_the_property_tests(monkeypatch
     monkeypatch.setenv(hypothesis_profiles.PROFILE_ENV, "explore")
     explore = hypothesis_profiles.property_settings(max_examples=7)
     assert (explore.derandomize, explore.max_examples) == (False, 7 * hypothesis_profiles.EXPLORE_FACTOR)
+
+
+SLOW_TESTS = {
+    "tests/reliability/test_folder_concurrent_writers.py::test_8_concurrent_folder_writers_x_6_saves_lose_no_update",
+    "tests/reliability/test_folder_concurrent_writers.py::test_lock_of_a_kill9_writer_is_reported_then_broken_only_by_its_id",
+    "tests/reliability/test_local_concurrent_writers.py::test_8_concurrent_writers_lose_no_update",
+    "tests/reliability/test_local_crash_safety.py::test_200_kill9_during_save_leave_no_corrupt_state",
+}
+
+
+def _make_recipe(target: str) -> str:
+    """The commands of one Makefile target (its tab-indented lines)."""
+    lines = (REPO_ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return "\n".join(recipe)
+
+
+def _collected(*marker_expression: str) -> set:
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+               *marker_expression, "tests/reliability"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode in (0, 5), result.stdout + result.stderr
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_make_test_fast_skips_the_slow_tests_and_make_test_keeps_them() -> None:
+    assert '-m "not slow"' in _make_recipe("test-fast")
+    assert "slow" not in _make_recipe("test"), "CI (make test) runs the slow tests too"
+    assert _collected("-m", "slow") == SLOW_TESTS
+    fast = _collected("-m", "not slow")
+    assert fast and not fast & SLOW_TESTS
