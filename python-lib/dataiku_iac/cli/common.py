@@ -20,7 +20,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from ..exceptions import ConfigError, StateNotFoundError, UnsafePathError
 
@@ -419,3 +419,15 @@ def dss_state_manager(args: argparse.Namespace) -> Iterator[StateManager]:
 
     with progress_for(args) as progress:
         yield StateManager(backend, client, args.env, workers=args.workers, progress=progress)
+
+
+def serve_until_interrupted(serve: Callable[[], None], release: Callable[[], None]) -> int:
+    """Run ``serve`` until Ctrl-C, the normal way to stop a server command ("Stopped.", exit status 0); then
+    ``release`` what served, however it ended."""
+    try:
+        serve()
+    except KeyboardInterrupt:
+        out("Stopped.")
+    finally:
+        release()
+    return 0
