@@ -11,7 +11,10 @@ import pytest
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
 from tests.dss_support import REPO_ROOT, shared_projects_dir
 
-__all__ = ["REPO_ROOT"]
+# The one skip-or-fail helper (tests/dss_support.py), under the name the emulator tests import.
+require_shared_projects = shared_projects_dir
+
+__all__ = ["REPO_ROOT", "require_shared_projects"]
 
 NOT_FOUND = "com.dataiku.dip.server.controllers.NotFoundException"
 
