@@ -31,7 +31,7 @@ from dataiku_iac.report.json_report import diffs_to_json
 from dataiku_iac.webapp import local_context, manager_factory_for
 from dataiku_iac.webapp.standalone import create_app
 from dss_emulator import DSSEmulator
-from tests.dss_support import REQUIRE_BROWSER_ENV, EmulatorPool, shared_projects_dir, skip_unless_required
+from tests.dss_support import REQUIRE_BROWSER_ENV, EmulatorPool, shared_projects_dir, skip_unless_required, switch_is_on
 
 from .demo import PROJECT_KEY, RECIPE, XSS_DESCRIPTION, XSS_NAME, DemoDrift, build_demo_drift
 
@@ -295,7 +295,7 @@ def test_screenshot(watched: Watched):
     target = ARTIFACTS / "drift-viewer.png"
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
-    if os.environ.get("DATAIKU_IAC_UPDATE_SCREENSHOT", "") not in ("", "0"):
+    if switch_is_on("DATAIKU_IAC_UPDATE_SCREENSHOT"):
         shutil.copyfile(target, README_SCREENSHOT)
 
 
