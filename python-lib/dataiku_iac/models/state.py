@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..canonical import sha256_hex
 from ..exceptions import InvalidResourceIdError, StateFormatError
@@ -371,3 +371,55 @@ def _timestamp(text: str, where: str) -> datetime:
         return parse_timestamp(text)
     except ValueError as exc:
         raise StateFormatError(f"{where}: {exc}", field=where) from exc
+
+
+#: How an object came under the config: created by an apply, or adopted (it existed; generate or apply took it).
+MANAGED_ORIGINS = ("created", "adopted")
+
+
+@dataclass(frozen=True)
+class ManagedEntry:
+    """The state's record that the config manages one object (state format v2's ``managed`` section).
+
+    ``config_key`` is the object's key in the config (a folder's or scenario's DSS id is the resource id's
+    name, so the state maps config keys to ids); ``dependencies`` are the resource ids it needed when it was
+    last planned (deletions run in their reverse order once the config no longer names them); ``protect``
+    is the config's ``protect: true``, kept so a deletion stays refused after the object left the config.
+    """
+
+    config_key: str
+    origin: str = "adopted"
+    dependencies: Tuple[str, ...] = ()
+    protect: bool = False
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON form written to the state file."""
+        return {"config_key": self.config_key, "origin": self.origin,
+                "dependencies": sorted(self.dependencies), "protect": self.protect}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "managed") -> ManagedEntry:
+        """Read the JSON form; raises :class:`StateFormatError` naming the bad field."""
+        data = _require_mapping(data, where)
+        origin = _require(data, "origin", str, where)
+        if origin not in MANAGED_ORIGINS:
+            raise StateFormatError(f"{where}.origin must be one of {', '.join(MANAGED_ORIGINS)}, got {origin!r}",
+                                   field=f"{where}.origin")
+        dependencies = _optional(data, "dependencies", list, where) or []
+        if not all(isinstance(dep, str) for dep in dependencies):
+            raise StateFormatError(f"{where}.dependencies must hold resource ids", field=f"{where}.dependencies")
+        protect = data.get("protect", False)
+        if not isinstance(protect, bool):
+            raise StateFormatError(f"{where}.protect must be true or false", field=f"{where}.protect")
+        return cls(_require(data, "config_key", str, where), origin, tuple(sorted(dependencies)), protect)
+
+
+def recorded_ids(managed: Mapping[str, ManagedEntry]) -> Dict[Tuple[str, str, str], str]:
+    """``(type, project key, config key) -> DSS id`` of the scenarios and folders the state records as managed
+    (what :func:`dataiku_iac.config.build_desired_state` takes as ``recorded_ids``)."""
+    found: Dict[Tuple[str, str, str], str] = {}
+    for resource_id, entry in managed.items():
+        address = parse_resource_id(resource_id)
+        if address.resource_type in ("scenario", "managed_folder") and address.name:
+            found[(address.resource_type, address.project_key, entry.config_key)] = address.name
+    return found
