@@ -68,9 +68,11 @@ demo: $(STAMP)
 plugin: $(STAMP)
 	$(BIN)/python tools/build_plugin.py
 
+# Every benchmarks/bench_*.py, each printing its machine and date first (benchmarks/machine.py).
+BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_diff.py
-	$(BIN)/python benchmarks/bench_state_io.py
+	@for script in $(BENCHMARKS); do echo; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .venv-py* dist build .pytest_cache .ruff_cache .hypothesis .coverage htmlcov

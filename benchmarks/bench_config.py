@@ -21,6 +21,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.config import build_desired_state, read_config, validate_config  # noqa: E402
 
 REPEATS = 3
@@ -125,6 +126,7 @@ def _figures(walls: List[float], cpus: List[float]) -> str:
 def main(argv: List[str]) -> int:
     datasets, recipes, scenarios = (int(value) for value in (argv or ["1000", "1000", "100"])[:3])
     with tempfile.TemporaryDirectory(prefix="dataiku-iac-bench-") as tmp:
+        print_header("bench_config")
         root = generate(Path(tmp), datasets, recipes, scenarios)
         size = sum(path.stat().st_size for path in root.rglob("*.yml"))
         print(f"config: {datasets} datasets, {recipes} recipes, {scenarios} scenarios "

@@ -20,6 +20,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+from benchmarks.machine import print_header  # noqa: E402
 from benchmarks.realistic import generate_state, mutate  # noqa: E402
 from dataiku_iac.diff import DiffEngine  # noqa: E402
 from dataiku_iac.report.json_report import diffs_to_json  # noqa: E402
@@ -44,6 +45,7 @@ def _line(label: str, times: List[float]) -> str:
 def main(argv: List[str]) -> int:
     """Generate the states, time the diff and the renderers, print the figures."""
     n = int(argv[0]) if argv else 10_000
+    print_header("bench_diff")
     start = time.perf_counter()
     old = generate_state(n, seed=0)
     new = mutate(old, fraction_modified=0.01, fraction_removed=0.005, fraction_added=0.005, seed=1)

@@ -15,6 +15,7 @@ from typing import Callable, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from machine import print_header
 from realistic import generate_state
 
 from dataiku_iac.backends.local import LocalFileBackend
@@ -48,6 +49,7 @@ def _one_round(n: int, figures: Dict[str, List[float]]) -> None:
 
 def main(n: int = 10_000) -> None:
     """Print the figures for a state of ``n`` resources."""
+    print_header("bench_state_io")
     size = len(encode_state(generate_state(n, seed=1)))
     print(f"state: {n} resources, {size / 1e6:.1f} MB on disk, best and median of {RUNS} runs")
     labels = ["encode (validate + serialise)", "decode (parse + validate + checksums)",

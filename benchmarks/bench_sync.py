@@ -29,6 +29,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
 
 import requests  # noqa: E402
 
+from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.dss.client import make_client  # noqa: E402
 from dataiku_iac.sync.engine import SyncEngine  # noqa: E402
 from dss_emulator import DSSEmulator  # noqa: E402
@@ -124,7 +125,6 @@ def measure(dss: Any, run: Callable[[], int]) -> Tuple[float, int, int, Dict[str
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1001, 1000, 100],
                         help="DATASETS RECIPES SCENARIOS (default 1001 1000 100)")
@@ -147,6 +147,7 @@ def _report(label: str, seconds: float, objects: int, requests: int) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run both algorithms and print their figures."""
     args = parse_args(argv)
+    print_header("bench_sync")
     datasets, recipes, scenarios = args.sizes
     with (DSSEmulator() if args.in_process else EmulatorProcess()) as dss:
         dss.add_synthetic_project(PROJECT_KEY, datasets=datasets, recipes=recipes, scenarios=scenarios)

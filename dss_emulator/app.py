@@ -109,6 +109,8 @@ def create_app(backend: DSSBackend, control: ControlPlane) -> Flask:
         rule = request.url_rule.rule if request.url_rule is not None else None
         route = rule[len(prefix):] if (rule and prefix and rule.startswith(prefix)) else path
         control.record(request.method, route, path)
+        control.begin_request()
+        g.in_flight = True
         if control.latency:
             time.sleep(control.latency)
         fault = control.take_fault(request.method, path)
@@ -126,6 +128,11 @@ def create_app(backend: DSSBackend, control: ControlPlane) -> Flask:
         api_key.check_method(request.method)
         g.api_key = api_key
         return None
+
+    @app.teardown_request
+    def api_request_done(_error: Optional[BaseException]) -> None:
+        if g.pop("in_flight", False):
+            control.end_request()
 
     @app.errorhandler(DSSError)
     def dss_error(error: DSSError) -> Response:

@@ -95,6 +95,9 @@ class ControlPlane:
         self.log: list[dict[str, Any]] = []
         self.seed_dirs: list[Path] = []
         self.synthetic_specs: list[SyntheticSpec] = []
+        # API requests being handled (a delayed fault keeps its request here after the client gave up on it).
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
 
     # --- seeds -----------------------------------------------------------------------
 
@@ -190,6 +193,27 @@ class ControlPlane:
             self.counts[f"{method} {route}"] += 1
             if len(self.log) < MAX_LOG:
                 self.log.append({"method": method, "route": route, "path": path})
+
+    def begin_request(self) -> None:
+        """An API request started (its handling ends with :meth:`end_request`)."""
+        with self._lock:
+            self._in_flight += 1
+
+    def end_request(self) -> None:
+        """An API request was handled (answered, failed, or its connection dropped)."""
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight <= 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no API request is being handled; False if ``timeout`` seconds passed first.
+
+        A request the client stopped waiting for (a timeout on a delayed fault) is still handled once its delay
+        is over, an upload then stored: tests wait for that here instead of sleeping.
+        """
+        with self._lock:
+            return self._idle.wait_for(lambda: self._in_flight <= 0, timeout)
 
     def request_counts(self) -> dict[str, int]:
         """Counts per ``"METHOD route"``, e.g. ``{"GET /projects/<project_key>/datasets/": 2}``."""

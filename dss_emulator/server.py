@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -149,10 +149,17 @@ class DSSEmulator:
         return self._admin.login
 
     def create_api_key(self, login: str = "admin", *, read_only: bool = False, admin: bool = True,
-                       key: Optional[str] = None) -> str:
-        """Register another key; a ``read_only`` key gets 403 on every write."""
-        api_key: ApiKey = self.backend.create_api_key(login, read_only=read_only, admin=admin, key=key)
+                       key: Optional[str] = None, groups: Sequence[str] = ()) -> str:
+        """Register another key; a ``read_only`` key gets 403 on every write; ``groups`` as ``/auth/info``
+        names them."""
+        api_key: ApiKey = self.backend.create_api_key(login, read_only=read_only, admin=admin, key=key,
+                                                      groups=groups)
         return api_key.key
+
+    def create_browser_session(self, login: str, *, groups: Sequence[str] = (), admin: bool = False) -> str:
+        """A logged-in DSS user's browser: the ``Cookie`` header value that
+        ``get_auth_info_from_browser_headers`` recognises (a webapp backend identifies its viewer so)."""
+        return self.backend.create_browser_session(login, groups=groups, admin=admin)
 
     def client(self, api_key: Optional[str] = None) -> Any:
         """A ``dataikuapi.DSSClient`` for this emulator (the admin key unless another is given)."""
@@ -193,6 +200,11 @@ class DSSEmulator:
     def clear_request_counts(self) -> None:
         """Zero the counters and the log."""
         self.control.clear_counts()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until the emulator handles no API request (e.g. a delayed upload the client gave up on has
+        been stored); False when ``timeout`` seconds passed first."""
+        return self.control.wait_idle(timeout)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every API request by ``seconds`` (0 to disable)."""

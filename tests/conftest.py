@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The tests never read or create the user's redaction key: one throwaway key file per test session (inherited by
+# the processes the tests start). Tests of the key's sources set their own.
+if "DATAIKU_IAC_REDACTION_KEY_FILE" not in os.environ:
+    _KEY_DIR = tempfile.mkdtemp(prefix="dataiku-iac-tests-")
+    atexit.register(shutil.rmtree, _KEY_DIR, True)
+    os.environ["DATAIKU_IAC_REDACTION_KEY_FILE"] = str(Path(_KEY_DIR) / "redaction.key")
 SHARED_PROJECTS = REPO_ROOT.parent / "shared" / "dss-projects"
 REAL_PROJECT_KEYS = ("GIT_INTEGRATION_DEMO", "RAMENMEITEN")
 

@@ -15,13 +15,14 @@ from dataiku_iac.diff import (
     DEFAULT_LIST_KEYS,
     DiffEngine,
     json_kind,
-    render_value,
     strict_equal,
     unified_text_diff,
 )
 from dataiku_iac.models.diff import AttributeChange, ChangeType, ListKey, ResourceDiff
 from dataiku_iac.models.state import Resource, ResourceMetadata, State
 from dataiku_iac.report import JSON_REPORT_FORMAT_VERSION, diffs_to_json
+from dataiku_iac.report.common import render_value
+from dataiku_iac.report.text import render_text
 
 T0 = datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc)
 T1 = datetime(2025, 2, 1, 8, 0, tzinfo=timezone.utc)
@@ -147,34 +148,52 @@ def test_summary_counts(engine: DiffEngine, sample_diffs: List[ResourceDiff]) ->
 def test_format_output_is_readable(engine: DiffEngine, sample_diffs: List[ResourceDiff]) -> None:
     assert engine.format_output(sample_diffs) == "\n".join(
         [
-            "Diff Summary:",
-            "  1 added",
-            "  1 removed",
-            "  1 modified",
+            "  - dataset.SALES.legacy",
+            '      type = "PostgreSQL"',
+            "  ~ dataset.SALES.orders  (changed by jdoe at 2025-02-01T08:00:00Z)",
+            '      ~ schema.columns[name=customer_id].type: "string" → "bigint"',
+            "  + recipe.SALES.compute_orders",
+            '      type = "python"',
             "",
-            "- dataset.SALES.legacy",
-            "~ dataset.SALES.orders",
-            '    schema.columns[name=customer_id].type: "string" → "bigint"',
-            "+ recipe.SALES.compute_orders",
+            "Changes: 1 added, 1 modified, 1 removed.",
         ]
     )
 
 
+def test_format_output_is_the_text_report(engine: DiffEngine, sample_diffs: List[ResourceDiff]) -> None:
+    """One text renderer: the library's format_output and the CLI's text report are the same text."""
+    assert engine.format_output(sample_diffs) == render_text(diffs_to_json(sample_diffs))
+    assert engine.format_output([]) == "No changes: both states hold the same resources and attributes."
+
+
 def test_format_output_with_unchanged(engine: DiffEngine, sample_diffs: List[ResourceDiff]) -> None:
     lines = engine.format_output(sample_diffs, include_unchanged=True).split("\n")
-    assert lines[:6] == ["Diff Summary:", "  1 added", "  1 removed", "  1 modified", "  1 unchanged", ""]
-    assert "  project.SALES" in lines
+    assert "    project.SALES" in lines  # no symbol, no attribution: it did not change
+    assert "project.SALES" not in engine.format_output(sample_diffs)
+    assert lines[-1] == "Changes: 1 added, 1 modified, 1 removed."
+
+
+def test_format_output_escapes_terminal_controls_from_dss(engine: DiffEngine) -> None:
+    """Regression: format_output printed DSS names raw, so a name could recolour or rewrite the terminal."""
+    hostile = "orders\x1b[31m\rFAKE LINE"
+    old = resource(f"dataset.P.{hostile}", {"description": "a\x1b]0;title\x07", "n": 1})
+    new = resource(f"dataset.P.{hostile}", {"description": "b\x1b[2J", "n": 1})
+    added = resource("recipe.P.r\x9b2J", {"name": "x\x1b[31m"})
+    text = engine.format_output(engine.diff(state(old), state(new, added)), include_unchanged=True)
+    assert "\x1b" not in text and "\r" not in text and "\x9b" not in text and "\x07" not in text
+    assert "  ~ dataset.P.orders\\x1b[31m\\x0dFAKE LINE" in text.split("\n")  # shown, not obeyed
+    assert "  + recipe.P.r\\x9b2J" in text.split("\n")
 
 
 def test_format_output_shows_added_and_removed_attributes(engine: DiffEngine) -> None:
     old = resource("dataset.P.x", {"gone": {"k": 1}, "flag": 1})
     new = resource("dataset.P.x", {"fresh": "v", "flag": True})
     text = engine.format_output(engine.diff(state(old), state(new)))
-    assert text.split("\n")[5:] == [
-        "~ dataset.P.x",
-        "    flag: 1 → true",
-        '    + fresh: "v"',
-        '    - gone: {"k": 1}',
+    assert text.split("\n")[:4] == [
+        "  ~ dataset.P.x",
+        "      ~ flag: 1 → true",
+        '      + fresh: "v"',
+        '      - gone: {"k": 1}',
     ]
 
 
@@ -320,7 +339,7 @@ def test_root_level_type_change() -> None:
     [change] = DiffEngine().compare({"a": 1}, [1])
     assert change.path == () and change.path_str == ""
     resource_diff = ResourceDiff(ChangeType.MODIFIED, "project.P", "project", changes=[change])
-    assert DiffEngine().format_output([resource_diff]).endswith('    (root): {"a": 1} → [1]')
+    assert '      ~ (root): {"a": 1} → [1]' in DiffEngine().format_output([resource_diff]).split("\n")
 
 
 # -- code and long text -------------------------------------------------------------------------------
@@ -341,8 +360,8 @@ def test_code_diff_for_a_multiline_payload_edit(engine: DiffEngine) -> None:
     assert diff_lines[:2] == ["--- a/payload", "+++ b/payload"]
     assert "-df = df[df.amount > 0]" in diff_lines and "+df = df[df.amount >= 0]" in diff_lines
     text = engine.format_output([d]).split("\n")
-    assert text[5:7] == ["~ recipe.P.compute_orders", "    payload:"]
-    assert "        -df = df[df.amount > 0]" in text and "        +df = df[df.amount >= 0]" in text
+    assert text[:2] == ["  ~ recipe.P.compute_orders", "      ~ payload:"]
+    assert "            -df = df[df.amount > 0]" in text and "            +df = df[df.amount >= 0]" in text
     assert "--- a/payload" not in "\n".join(text)
 
 
@@ -359,8 +378,8 @@ def test_long_single_line_gets_a_text_diff_short_does_not() -> None:
 def test_line_ending_only_change_has_no_empty_text_diff(engine: DiffEngine) -> None:
     [change] = engine.compare({"code": "a\nb\n"}, {"code": "a\r\nb\r\n"})
     assert change.text_diff is None
-    assert engine.format_output([ResourceDiff(ChangeType.MODIFIED, "project.P", "project", changes=[change])]
-                                ).endswith('    code: "a\\nb\\n" → "a\\r\\nb\\r\\n"')
+    text = engine.format_output([ResourceDiff(ChangeType.MODIFIED, "project.P", "project", changes=[change])])
+    assert '      ~ code: "a\\nb\\n" → "a\\r\\nb\\r\\n"' in text.split("\n")
     assert unified_text_diff("x", "x\n") is None
 
 

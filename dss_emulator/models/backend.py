@@ -32,6 +32,7 @@ class DSSBackend(
         self.random = random.Random(random_seed)
         self.projects: dict[str, Project] = {}
         self.api_keys: dict[str, ApiKey] = {}
+        self.browser_sessions: dict[str, ApiKey] = {}
 
     def now(self) -> int:
         """Current time in ms, from the injected clock."""

@@ -14,6 +14,11 @@ def auth_info() -> Response:
     return json_response(backend().auth_info(caller()))
 
 
+@bp.post("/auth/info-from-browser-headers")
+def auth_info_from_browser_headers() -> Response:
+    return json_response(backend().auth_info_from_browser_headers(body()))
+
+
 @bp.get("/projects/")
 def list_projects() -> Response:
     query_bool("includeLocation")  # accepted for fidelity; there are no project folders

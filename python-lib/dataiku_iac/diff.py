@@ -15,12 +15,19 @@ Pure: no I/O, no ``dataiku``/``dataikuapi``.
 from __future__ import annotations
 
 import difflib
-import json
 from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .canonical import canonical_json
-from .models.diff import AttributeChange, ChangeType, ListKey, PathElement, ResourceDiff, format_path
+from .models.diff import (
+    AttributeChange,
+    ChangeType,
+    ListKey,
+    PathElement,
+    ResourceDiff,
+    count_changes,
+    format_path,
+)
 from .models.state import Resource, State
 
 #: The default list-key policy: attribute path (dict keys joined by dots, list indexes left out, ``*``
@@ -45,9 +52,6 @@ DEFAULT_SET_PATHS: Tuple[str, ...] = ("tags", "labels", "metadata.tags")
 
 #: Strings at least this long (or holding a line break) get a unified text diff when they change.
 TEXT_DIFF_MIN_LENGTH = 120
-
-# Rendered values longer than this are cut in the text output (the JSON report keeps them whole).
-_MAX_RENDERED = 200
 
 Path = Tuple[PathElement, ...]
 Pattern = Tuple[str, ...]
@@ -263,47 +267,21 @@ class DiffEngine:
 
     def summary(self, diffs: List[ResourceDiff]) -> Dict[str, int]:
         """Counts by kind: ``{"added": N, "removed": N, "modified": N, "unchanged": N}``."""
-        counts = {change.value: 0 for change in ChangeType}
-        for resource_diff in diffs:
-            counts[resource_diff.change_type.value] += 1
-        return {name: counts[name] for name in ("added", "removed", "modified", "unchanged")}
+        return count_changes(resource_diff.change_type for resource_diff in diffs)
 
     def format_output(self, diffs: List[ResourceDiff], include_unchanged: bool = False) -> str:
-        """Human-readable text: a summary block, a blank line, then one ``+``/``-``/``~`` line per resource,
-        with the changed attribute paths (and code diffs) indented under each ``~`` line."""
-        counts = self.summary(diffs)
-        lines = ["Diff Summary:"]
-        lines += [f"  {counts[name]} {name}" for name in ("added", "removed", "modified")]
-        if include_unchanged:
-            lines.append(f"  {counts['unchanged']} unchanged")
-        lines.append("")
-        for resource_diff in diffs:
-            if resource_diff.change_type is ChangeType.UNCHANGED and not include_unchanged:
-                continue
-            lines.append(str(resource_diff))
-            for change in resource_diff.changes:
-                lines.extend(format_change(change))
-        return "\n".join(lines)
+        """The diffs as the text report of ``dataiku-iac diff``: one ``+``/``~``/``-`` block per resource, with
+        its attribute changes (and code diffs) indented under it, then the summary line.
 
+        Rendered by ``report.text``, the one text renderer, so control characters and terminal escapes in
+        DSS names and values are shown escaped (``\\x1b``), never sent to the terminal.
+        """
+        # Imported here: the pure core does not depend on the renderers; this method is the seed's API face.
+        from .report.json_report import diffs_to_json
+        from .report.text import render_text
 
-def format_change(change: AttributeChange, indent: str = "    ") -> List[str]:
-    """Text lines for one attribute change: ``path: old → new``, ``+ path: new``, ``- path: old``, or the
-    path followed by its unified diff (without the ``---``/``+++`` header) for changed code."""
-    path = change.path_str or "(root)"
-    if change.change_type is ChangeType.ADDED:
-        return [f"{indent}+ {path}: {render_value(change.new)}"]
-    if change.change_type is ChangeType.REMOVED:
-        return [f"{indent}- {path}: {render_value(change.old)}"]
-    if change.text_diff:
-        body = change.text_diff.split("\n")[2:]
-        return [f"{indent}{path}:"] + [f"{indent}    {line}" for line in body]
-    return [f"{indent}{path}: {render_value(change.old)} → {render_value(change.new)}"]
-
-
-def render_value(value: Any, limit: int = _MAX_RENDERED) -> str:
-    """A value as JSON text (so ``1``, ``1.0``, ``true`` and ``"1"`` look different), cut at ``limit``."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        report = diffs_to_json(diffs, include_unchanged=include_unchanged)
+        return render_text(report, include_unchanged=include_unchanged)
 
 
 def unified_text_diff(old: str, new: str, label: str = "value") -> Optional[str]:

@@ -109,8 +109,35 @@ class ResourceNotFoundError(DataikuIaCError):
     """The resource does not exist in DSS."""
 
 
+class PermissionDeniedError(DataikuIaCError):
+    """The user may not do this: e.g. change the baseline of a project they may only read."""
+
+
 class DSSError(DataikuIaCError):
-    """Talking to DSS failed (unreachable, refused credentials, server error)."""
+    """Talking to DSS failed (unreachable, refused credentials, server error).
+
+    ``host`` is the DSS URL concerned (without user-info) when known.
+    """
+
+    def __init__(self, message: str, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class DSSUnreachableError(DSSError):
+    """DSS could not be reached (connection refused or reset, unknown host)."""
+
+
+class DSSTimeoutError(DSSError):
+    """DSS did not answer within the timeout (after the retries)."""
+
+
+class DSSAuthError(DSSError):
+    """DSS refused the credentials (wrong, expired or revoked key)."""
+
+
+class DSSPermissionError(DSSAuthError):
+    """DSS accepted the credentials but they lack the right for the operation."""
 
 
 class SyncError(DataikuIaCError):

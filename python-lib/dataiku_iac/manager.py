@@ -8,21 +8,24 @@ under the backend's lock). See ``docs/interfaces.md`` for the contract the CLI, 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .accept import accept_report, drift_context
 from .backends.base import StateBackend
 from .diff import DiffEngine
 from .dss.client import ensure_pool
-from .exceptions import ConfigError, ResourceNotFoundError, StaleStateError, StateNotFoundError
+from .exceptions import ConfigError, ResourceNotFoundError, StateNotFoundError
 from .models.diff import ChangeType, ResourceDiff
 from .models.state import Resource, State, parse_resource_id
+from .redaction import align_redaction_keys
+from .redaction_key import KeyLike
 from .report.json_report import diffs_to_json
 from .sync.base import ResourceSync
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
 from .sync.rules import RuleLike, SyncRules
-from .timeutil import format_timestamp, utc_now
+from .timeutil import utc_now
 
 logger = logging.getLogger("dataiku_iac.manager")
 
@@ -41,6 +44,8 @@ class DriftResult:
     environment: str = ""
     project_keys: List[str] = field(default_factory=list)
     include_children: bool = True
+    #: Set when the baseline's secrets were redacted with another key (their changes could not be compared).
+    redaction_notice: Optional[str] = None
 
     def changes(self) -> List[ResourceDiff]:
         """The diffs that are not UNCHANGED."""
@@ -48,15 +53,10 @@ class DriftResult:
 
     def to_report(self) -> Dict[str, Any]:
         """The drift report JSON (``diffs_to_json`` with the drift context), ready for every renderer."""
-        context = {
-            "environment": self.environment,
-            "baseline_serial": self.baseline.serial,
-            "baseline_lineage": self.baseline.lineage,
-            "baseline_updated_at": format_timestamp(self.baseline.updated_at),
-            "checked_at": format_timestamp(self.checked_at),
-            "project_keys": list(self.project_keys),
-            "has_drift": self.has_drift,
-        }
+        context = drift_context(self.baseline, environment=self.environment, checked_at=self.checked_at,
+                                project_keys=self.project_keys, has_drift=self.has_drift)
+        if self.redaction_notice:
+            context["redaction_notice"] = self.redaction_notice
         return diffs_to_json(self.diffs, context=context)
 
 
@@ -78,20 +78,21 @@ class StateManager:
     """Main orchestrator: syncs DSS through a :class:`SyncEngine`, stores states through a backend.
 
     ``client`` is a ``dataikuapi.DSSClient``; it gets a timeout, retries and a pool of ``workers`` connections
-    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`). ``ignore_rules`` are added to the built-in
-    rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done, total)`` is called
-    as objects are read.
+    if it has none (:func:`dataiku_iac.dss.client.ensure_pool`; ``retry_backoff`` sets the first wait of its
+    retry policy). ``redaction_key`` marks secrets (default: :func:`dataiku_iac.redaction_key.resolve_key`;
+    inside DSS, :func:`~dataiku_iac.redaction_key.key_from_dss_user_secrets`). ``ignore_rules`` are added to
+    the built-in rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done,
+    total)`` is called as objects are read.
     """
 
     def __init__(self, backend: StateBackend, client: Any, environment: str, *, workers: int = DEFAULT_WORKERS,
                  ignore_rules: Iterable[RuleLike] = (), progress: Optional[ProgressCallback] = None,
-                 read_attempts: int = 3, retry_backoff: float = 0.5) -> None:
+                 retry_backoff: Optional[float] = None, redaction_key: Optional[KeyLike] = None) -> None:
         self.backend = backend
-        self.client = ensure_pool(client, workers)
+        self.client = ensure_pool(client, workers, backoff=retry_backoff)
         self.environment = environment
-        self.rules = SyncRules(ignore_rules)
-        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress,
-                                 read_attempts=read_attempts, retry_backoff=retry_backoff)
+        self.rules = SyncRules(ignore_rules, redaction_key=redaction_key)
+        self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress)
         self.project_sync = self.engine.project_sync
         self.dataset_sync = self.engine.child_syncs["dataset"]
         self.recipe_sync = self.engine.child_syncs["recipe"]
@@ -170,17 +171,22 @@ class StateManager:
         keys = self._scope(baseline, project_keys, all_projects)
         live = self._sync_live(baseline, keys, include_children)
         scoped = _scoped_state(baseline, keys, include_children)
-        diffs = DiffEngine().diff(scoped, live)
+        compared, notice = self._comparable(scoped, live)
+        diffs = DiffEngine().diff(compared, live)
         summary = DiffEngine().summary(diffs)
         has_drift = any(d.change_type is not ChangeType.UNCHANGED for d in diffs)
-        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children)
+        return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children,
+                           redaction_notice=notice)
 
     def refresh(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
-                all_projects: bool = False, force: bool = False) -> RefreshResult:
+                all_projects: bool = False, force: bool = False,
+                authorize: Optional[Callable[[List[str]], None]] = None) -> RefreshResult:
         """Sync and store, under the backend's lock, as the successor of the stored state.
 
         Resources of projects outside the scope are kept as stored. ``saved`` is False when nothing changed.
-        Without a stored state, ``project_keys`` or ``all_projects`` is required.
+        Without a stored state, ``project_keys`` or ``all_projects`` is required. ``authorize(keys)`` is
+        called with the projects whose baseline the refresh replaces, before DSS is read (it raises to refuse:
+        see :mod:`dataiku_iac.permissions`).
         """
         with self.backend.lock("refresh"):
             try:
@@ -192,8 +198,10 @@ class StateManager:
                                   "(or sync all projects) to create it")
             baseline = stored if stored is not None else State(environment=self.environment)
             keys = self._scope(baseline, project_keys, all_projects)
+            if authorize is not None:
+                authorize(list(keys))
             live = self._sync_live(baseline, keys, include_children)
-            diffs = DiffEngine().diff(_scoped_state(baseline, keys, include_children), live)
+            diffs = DiffEngine().diff(self._comparable(_scoped_state(baseline, keys, include_children), live)[0], live)
             state = _merged(baseline, live, keys, include_children, self.environment)
             previous_serial = stored.serial if stored is not None else None
             self.backend.save(state, force=force)
@@ -203,20 +211,29 @@ class StateManager:
     def accept_live(self, result: DriftResult) -> State:
         """Store the live state a drift check reported as the new baseline; returns the stored state.
 
-        Exactly what the user reviewed is stored (no second sync), merged into the stored state so projects
-        and children the check did not cover are kept. If the stored state moved since the check (another
-        save), :class:`StaleStateError`: review the new drift, then accept again.
+        Exactly what the user reviewed (the check's report) is stored, applied to the stored state, so
+        projects and children the check did not cover are kept; no second sync (:mod:`dataiku_iac.accept`).
+        If the stored state moved since the check (another save), :class:`StaleStateError`: review the new
+        drift, then accept again.
         """
-        with self.backend.lock("accept live"):
-            stored = self.backend.load()
-            if (stored.serial, stored.lineage) != (result.baseline.serial, result.baseline.lineage):
-                raise StaleStateError(result.baseline.serial, stored.serial, self.backend.location)
-            state = _merged(stored, result.live, result.project_keys, result.include_children, self.environment)
-            self.backend.save(state)
-            self._bound = (state.serial, state.lineage)
-        return state
+        outcome = accept_report(self.backend, result.to_report(), environment=self.environment, live=result.live)
+        self._bound = (outcome.state.serial, outcome.state.lineage)
+        return outcome.state
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    def _comparable(self, baseline: State, live: State) -> Tuple[State, Optional[str]]:
+        """``baseline`` as compared with ``live``: markers of another redaction key count as unchanged, with a
+        notice (:func:`dataiku_iac.redaction.align_redaction_keys`); the stored state is never altered."""
+        aligned, notice = align_redaction_keys({rid: r.attributes for rid, r in baseline.resources.items()},
+                                               {rid: r.attributes for rid, r in live.resources.items()},
+                                               self.rules.redaction_key.key_id)
+        if notice is None:
+            return baseline, None
+        logger.warning("%s", notice.message())
+        resources = {rid: Resource(r.resource_type, rid, aligned[rid], replace(r.metadata, checksum=""))
+                     if aligned[rid] is not r.attributes else r for rid, r in baseline.resources.items()}
+        return _with_resources(baseline, resources), notice.message()
 
     def _state_of(self, resources: Iterable[Resource]) -> State:
         # Built directly (not add_resource): a fresh state starts at serial 0, the backend numbers saves.
@@ -257,6 +274,11 @@ def _scoped_state(state: State, keys: Sequence[str], include_children: bool) -> 
     """A copy of ``state`` (same serial, lineage, time) holding only the resources a sync of ``keys`` covers."""
     wanted = set(keys)
     resources = {rid: r for rid, r in state.resources.items() if _in_scope(r, wanted, include_children)}
+    return _with_resources(state, resources)
+
+
+def _with_resources(state: State, resources: Dict[str, Resource]) -> State:
+    """A copy of ``state`` (same serial, lineage, time) holding ``resources``."""
     return State(version=state.version, serial=state.serial, lineage=state.lineage, environment=state.environment,
                  updated_at=state.updated_at, resources=resources, base_serial=state.base_serial)
 

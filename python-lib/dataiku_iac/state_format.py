@@ -11,16 +11,18 @@ import json
 from datetime import datetime
 from functools import cache
 from importlib import resources as importlib_resources
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import fastjsonschema
-from jsonschema import Draft7Validator
 
 from . import __version__
 from .canonical import checksum_matches, gc_paused, parse_json, pretty_json_bytes
 from .exceptions import StateCorruptedError, StateFormatError
 from .models.state import STATE_FORMAT_VERSION, State, content_fingerprint_of
 from .timeutil import parse_timestamp
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 SUPPORTED_VERSIONS = (STATE_FORMAT_VERSION,)
 _MAX_PROBLEMS = 10
@@ -42,6 +44,9 @@ def _fast_validator(version: int) -> Callable[[Any], Any]:
 
 @cache
 def _detailed_validator(version: int) -> Draft7Validator:
+    # Imported here: only an invalid document needs it, and it takes longer to import than most commands run.
+    from jsonschema import Draft7Validator
+
     return Draft7Validator(state_schema(version))
 
 

@@ -68,6 +68,6 @@ def test_seed_demo_script_runs(tmp_path):
     assert "Syncing CUSTOMER_ANALYTICS from Dataiku..." in result.stdout
     assert "Synced 7 resources:" in result.stdout
     assert "Summary: {'added': 0, 'removed': 0, 'modified': 0, 'unchanged': 7}" in result.stdout
-    assert "Diff Summary:\n  0 added\n  0 removed\n  0 modified" in result.stdout
+    assert "\nNo changes: both states hold the same resources and attributes.\n" in result.stdout
     assert result.stdout.rstrip().endswith("✓ Week 1 demo complete!")
     assert (tmp_path / ".dataiku" / "state" / "demo.state.json").is_file()

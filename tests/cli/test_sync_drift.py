@@ -106,13 +106,14 @@ def test_connection_from_flags_and_key_file(cli, dss, monkeypatch, tmp_path):
 def test_missing_connection_settings(cli, dss, monkeypatch, tmp_path):
     monkeypatch.delenv("DKU_DSS_URL")
     result = cli("sync", KEY)
-    assert result.err == ("Error: No DSS URL: pass --host URL or set DKU_DSS_URL "
-                          "(e.g. https://dss.example.com:11200).\n")
+    assert result.code == 1 and result.err.startswith("Error: Missing DKU_DSS_URL: set DKU_DSS_URL")
+    assert result.err.endswith(" (or pass --host URL, --api-key-file PATH).\n") and result.err.count("\n") == 1
     monkeypatch.setenv("DKU_DSS_URL", "dss.example.com")
-    assert "must start with http:// or https://" in cli("sync", KEY).err
+    assert "Invalid DSS URL 'dss.example.com': expected http(s)://" in cli("sync", KEY).err
     monkeypatch.setenv("DKU_DSS_URL", dss.url)
     monkeypatch.delenv("DKU_API_KEY")
-    assert cli("sync", KEY).err.startswith("Error: No API key: set DKU_API_KEY or pass --api-key-file PATH")
+    result = cli("sync", KEY)
+    assert result.err.startswith("Error: Missing DKU_API_KEY:") and "--api-key-file PATH" in result.err
 
 
 @pytest.mark.parametrize("content, message", [

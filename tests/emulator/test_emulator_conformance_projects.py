@@ -150,3 +150,19 @@ def test_create_duplicate_project_is_an_error(client: dataikuapi.DSSClient) -> N
     with pytest.raises(DataikuException) as info:
         client.create_project(SAMPLE_PROJECT_KEY, "again", "admin")
     assert str(info.value) == f"java.lang.IllegalArgumentException: project already exists: {SAMPLE_PROJECT_KEY}"
+
+
+def test_browser_sessions_name_the_logged_in_user(dss: DSSEmulator) -> None:
+    """What a webapp backend asks DSS to identify its viewer (``get_auth_info_from_browser_headers``)."""
+    client = dataikuapi.DSSClient(dss.url, dss.api_key)
+    cookie = dss.create_browser_session("dana", groups=["data_team"])
+    info = client.get_auth_info_from_browser_headers({"Cookie": f"other=1; {cookie}", "Accept": "*/*"})
+    assert (info["authIdentifier"], info["groups"], info["admin"]) == ("dana", ["data_team"], False)
+    with pytest.raises(DataikuException, match="not logged in"):
+        client.get_auth_info_from_browser_headers({"Cookie": "dss-emulator-session=forged"})
+
+
+def test_api_keys_carry_their_groups(dss: DSSEmulator) -> None:
+    key = dss.create_api_key("oscar", admin=False, groups=["ops_team"])
+    assert dataikuapi.DSSClient(dss.url, key).get_auth_info()["groups"] == ["ops_team"]
+    assert dataikuapi.DSSClient(dss.url, dss.create_api_key("x", admin=False)).get_auth_info()["groups"] == ["readers"]

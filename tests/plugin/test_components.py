@@ -18,7 +18,9 @@ import dataiku
 import pytest
 from dataiku import scenario as dku_scenario
 
+from dataiku_iac.backends.managed_folder import ManagedFolderBackend
 from dataiku_iac.dss import client as dss_client
+from dataiku_iac.manager import StateManager
 from dataiku_iac.plugin import DriftFoundError, PluginError
 from dataiku_iac.timeutil import format_timestamp, utc_now
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
@@ -314,3 +316,56 @@ def test_folder_of_another_project(dss):
     html = sync({"state_folder": f"SHARED_STATE.{other.id}"})
     assert f"managed folder SHARED_STATE.{other.id}:/states/dev.state.json" in html
     assert "/states/dev.state.json" in files(other)
+
+
+# -- the macros change a baseline only for a user who may write every project it covers (issue 11 #1) -------
+
+OPS = "OPS"
+
+
+@pytest.fixture
+def ops_state(dss, monkeypatch):
+    """Project OPS (group ops_team writes it) holds the state of CUSTOMER_ANALYTICS (ops_team may only read
+    it), with one drift; the macros then run in OPS as oscar, a member of ops_team."""
+    admin = dss.client()
+    admin.create_project(OPS, "Operations", "admin")
+    admin.get_project(OPS).set_permissions({"owner": "admin", "permissions": [
+        {"group": "ops_team", "readProjectContent": True, "writeProjectContent": True}]})
+    project = admin.get_project(SAMPLE_PROJECT_KEY)
+    permissions = project.get_permissions()
+    permissions["permissions"].append({"group": "ops_team", "readProjectContent": True})
+    project.set_permissions(permissions)
+    folder = admin.get_project(OPS).create_managed_folder("iac_state")
+    StateManager(ManagedFolderBackend(folder, "dev", lock_settle=0), admin, "dev").refresh([SAMPLE_PROJECT_KEY])
+    change_dataset_description(dss)
+    monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", OPS)
+    monkeypatch.setenv("DKU_API_KEY", dss.create_api_key("oscar", admin=False, groups=["ops_team"]))
+    dataiku.reset_stub()
+    return folder
+
+
+def test_accepting_drift_of_a_project_the_user_may_only_read_is_refused(dss, ops_state):
+    html, _, _ = run_macro(DETECT, {"state_folder": ops_state.odb_id, "accept_live_as_baseline": True}, OPS)
+    assert "changed by hand" in html  # the drift is still reported
+    assert f"oscar may not accept the live state of {SAMPLE_PROJECT_KEY}, {OPS}" in html
+    assert f"project {SAMPLE_PROJECT_KEY} (no write access granted)" in html
+    assert read_json(ops_state, "/states/dev.state.json")["serial"] == 1
+
+
+def test_the_macro_user_who_may_write_every_covered_project_accepts(dss, ops_state):
+    project = dss.client().get_project(SAMPLE_PROJECT_KEY)
+    permissions = project.get_permissions()
+    permissions["permissions"][-1]["writeProjectContent"] = True
+    project.set_permissions(permissions)
+    html, _, _ = run_macro(DETECT, {"state_folder": ops_state.odb_id, "accept_live_as_baseline": True}, OPS)
+    assert "accepted as the new baseline (serial 2)" in html
+    state = read_json(ops_state, "/states/dev.state.json")
+    assert state["resources"][f"dataset.{SAMPLE_PROJECT_KEY}.raw_customers"]["metadata"]["deployed_by"] == "oscar"
+
+
+def test_syncing_all_projects_needs_write_access_to_each(dss, ops_state):
+    html, _, _ = run_macro(SYNC, {"state_folder": ops_state.odb_id, "scope": "all"}, OPS)
+    assert "oscar may not record the state of" in html and SAMPLE_PROJECT_KEY in html
+    assert read_json(ops_state, "/states/dev.state.json")["serial"] == 1
+    html, _, _ = run_macro(SYNC, {"state_folder": ops_state.odb_id, "environment": "ops"}, OPS)
+    assert "State created as serial 1" in html  # its own project: allowed

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from dataiku_iac.exceptions import (
     ConfigError,
     DSSError,
+    DSSTimeoutError,
+    DSSUnreachableError,
     LineageMismatchError,
     StateLockedError,
     StateNotFoundError,
@@ -122,16 +125,19 @@ def test_dss_unreachable_and_secrets_masked():
     message = user_message(DSSError("Refused key s3cr3t-key-value (api_key=abc123)"),
                            secrets=["s3cr3t-key-value", None, ""])
     assert message.startswith("DSS refused the request") and "s3cr3t" not in message and "abc123" not in message
-    unreachable = user_message(DSSError(
-        "Cannot reach DSS at http://dss:11200 while listing (HTTPConnectionPool(host='dss', port=11200): Max "
-        "retries exceeded): check DKU_DSS_URL (or --host)"))
+    # Classified by type (and host attribute), not by the words of the message.
+    unreachable = user_message(DSSUnreachableError("Cannot reach DSS while listing: check DKU_DSS_URL",
+                                                   host="http://dss:11200"))
     assert unreachable == (
         "DSS is unreachable: cannot connect to http://dss:11200. Check that DSS is running, then retry.")
-    slow = user_message(DSSError("DSS at https://dss.example.com did not answer in time while reading x"))
+    slow = user_message(DSSTimeoutError("no answer while reading x", host="https://dss.example.com"))
     assert slow.startswith("DSS at https://dss.example.com did not answer in time")
-    backend = user_message(DSSError("Cannot read managed folder P.F:/x: DSS at http://h:1 is unreachable or did not "
-                                    "answer (ConnectionError)"))
-    assert backend.startswith("DSS is unreachable: cannot connect to http://h:1")
+    assert user_message(DSSError("DSS at http://x did not answer in time")).startswith("DSS refused the request")
+    # The state folder's errors are raised from the transport failure: that cause decides.
+    backend = DSSError("Cannot read managed folder P.F:/x: DSS at http://h:1 is unreachable or did not answer")
+    backend.__cause__ = requests.ConnectionError(
+        "refused", request=requests.Request("GET", "http://user:pw@h:1/dip/publicapi/x").prepare())
+    assert user_message(backend).startswith("DSS is unreachable: cannot connect to http://h:1.")
 
 
 def test_lock_message_says_which_file_to_delete():

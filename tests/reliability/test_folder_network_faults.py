@@ -2,18 +2,19 @@
 
 Through the DSS emulator's fault injection (real dataikuapi client over HTTP, hardened by ``make_client``):
 
-- bursts of 500/502/503 and 429 with Retry-After on the folder's reads, listing and deletes are asked again
-  and the load/save succeeds (502/503/429 by the transport's retries, 500 by the backend's own);
-- the same faults on an upload (a multipart POST, not idempotent) are never repeated: the save ends in
+- bursts of 502/503/504 and 429 with Retry-After on the folder's reads, listing and deletes are asked again
+  by the client's one retry policy and the load/save succeeds; a 500 is DSS's answer, reported at once;
+- the same faults (and 500) on an upload (a multipart POST, not idempotent) are never repeated: the save ends in
   StateWriteError with a readable message, and the stored state, its history and the next save are intact;
 - a DSS slower than the client's timeout, or a dropped connection, ends the call within a bounded time
-  (timeout x attempts + backoff + margin: a bound on hanging, not a performance figure) with a library error;
+  (timeout x attempts + waits + margin: a bound on hanging, not a performance figure) with a library error;
 - during a refresh (sync + save in the folder): transient bursts are retried and the state lands; persistent
   faults end in a SyncError listing each object that failed, within a bounded time, and nothing is written.
 
 ``tests/sync/test_engine.py`` and ``test_dss_access.py`` already cover the engine and the client alone (500
 bursts, persistent 500s, a timeout, a dropped connection); here the faults go through ``StateManager.refresh``
-with the state in a folder, and 429/502/503 are added.
+with the state in a folder, and 429/502/503 are added. The retry waits are set low (``backoff``, ``max_wait``:
+a Retry-After of 1 s is capped to 0.05 s), so nothing here waits for a retry longer than a few milliseconds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 from dataiku_iac.backends.managed_folder import ManagedFolderBackend
-from dataiku_iac.dss.client import BACKOFF_FACTOR, make_client
+from dataiku_iac.dss.client import RetryPolicy, make_client
 from dataiku_iac.exceptions import DataikuIaCError, DSSError, StateLockedError, StateWriteError, SyncError
 from dataiku_iac.manager import StateManager
 from dataiku_iac.models.state import Resource, State
@@ -41,7 +42,10 @@ LISTING = r"/managedfolders/[^/]+/contents/?$"
 #: The folder calls a load/save makes that may be asked again (idempotent), by what to match them.
 IDEMPOTENT_CALLS = {"GET state": ("GET", CURRENT), "list": ("GET", LISTING), "DELETE lock": ("DELETE", LOCK)}
 UPLOADS = {"lock record": LOCK, "snapshot": SNAPSHOT, "current state": CURRENT}
+RETRIED = (502, 503, 504, 429)
 STATUSES = (500, 502, 503, 429)
+#: Test retry waits: the first backoff and the cap of any wait (Retry-After included).
+BACKOFF, MAX_WAIT = 0.01, 0.05
 _names = itertools.count()
 
 
@@ -57,11 +61,15 @@ def emulator(emulator_module: DSSEmulator) -> DSSEmulator:
     return emulator_module
 
 
+def fast_client(emulator: DSSEmulator, *, timeout: float, retries: int):
+    return make_client(emulator.url, emulator.api_key, timeout=timeout, retries=retries, backoff=BACKOFF,
+                       max_wait=MAX_WAIT)
+
+
 def backend_for(emulator: DSSEmulator, folder_id: str, *, timeout: float = 10.0, retries: int = 2,
                 **options) -> ManagedFolderBackend:
-    client = make_client(emulator.url, emulator.api_key, timeout=timeout, retries=retries)
+    client = fast_client(emulator, timeout=timeout, retries=retries)
     options.setdefault("lock_settle", 0.0)
-    options.setdefault("retry_backoff", 0.05)
     return ManagedFolderBackend.from_client(client, KEY, folder_id, ENV, **options)
 
 
@@ -111,10 +119,10 @@ def change_and_save(backend: ManagedFolderBackend, name: str) -> State:
 def test_4_statuses_x_3_idempotent_folder_calls_fault_bursts_are_retried(emulator):
     backend = seeded(emulator)
     started, cycles, faulted = time.monotonic(), 0, 0
-    for status in STATUSES:
+    for status in RETRIED:
         for what, (method, pattern) in IDEMPOTENT_CALLS.items():
             before = backend.load().serial
-            burst = 1 if status == 429 else 2  # each 429 makes the client wait its Retry-After (1 s)
+            burst = 2
             emulator.inject_fault(method, pattern, count=burst, **fault_options(status))
             state = change_and_save(backend, f"s{status}_{what.replace(' ', '_')}")
             assert emulator.control.list_faults() == [], f"{status} on {what}: the burst was not met"
@@ -123,11 +131,21 @@ def test_4_statuses_x_3_idempotent_folder_calls_fault_bursts_are_retried(emulato
             faulted += burst
     final = assert_intact(backend)
     elapsed = time.monotonic() - started
-    print(f"\n{len(STATUSES)} statuses x {len(IDEMPOTENT_CALLS)} folder calls (GET/list/DELETE), bursts of 2 "
-          f"(1 for 429 with Retry-After): "
+    print(f"\n{len(RETRIED)} statuses x {len(IDEMPOTENT_CALLS)} folder calls (GET/list/DELETE), bursts of 2 "
+          f"(429 with Retry-After 1 s, capped to {MAX_WAIT} s): "
           f"{faulted} faulted answers retried, {cycles}/{cycles} load+save cycles landed, serial 1 -> "
           f"{final.serial}, {elapsed:.1f} s")
-    assert final.serial == 1 + len(STATUSES) * len(IDEMPOTENT_CALLS)
+    assert final.serial == 1 + len(RETRIED) * len(IDEMPOTENT_CALLS)
+
+
+def test_a_500_on_a_folder_read_is_reported_at_once(emulator):
+    backend = seeded(emulator)
+    emulator.clear_request_counts()
+    emulator.inject_fault("GET", CURRENT, status=500, count=10)
+    with pytest.raises(DSSError, match="Cannot read") as caught:
+        backend.load()
+    reads = [r for r in emulator.request_log() if r["method"] == "GET" and re.search(CURRENT, r["path"])]
+    assert len(reads) == 1 and emulator.api_key not in str(caught.value)  # before: 3 backend x 3 transport tries
 
 
 def test_4_statuses_x_3_uploads_fail_once_never_repeated_and_nothing_is_half_written(emulator):
@@ -171,13 +189,13 @@ def _above(path: str, serial: int) -> bool:
 
 
 def _bound(timeout: float, retries: int, margin: float = 1.5) -> float:
-    """The longest a call may take: every attempt times out, plus the transport's backoff between them."""
-    backoff = sum(BACKOFF_FACTOR * 2 ** (n - 1) for n in range(2, retries + 1))
-    return timeout * (retries + 1) + backoff + margin
+    """The longest a call may take: every attempt times out, plus the policy's waits between them."""
+    waits = RetryPolicy(retries=retries, backoff=BACKOFF, max_wait=MAX_WAIT).worst_case_waits()
+    return timeout * (retries + 1) + waits + margin
 
 
 def test_a_dss_slower_than_the_timeout_ends_reads_and_writes_in_bounded_time(emulator):
-    timeout, retries, delay = 0.5, 1, 2.0
+    timeout, retries, delay = 0.5, 1, 1.2
     backend = seeded(emulator, timeout=timeout, retries=retries, lock_timeout=0.5)
     figures: List[str] = []
 
@@ -207,7 +225,7 @@ def test_a_dss_slower_than_the_timeout_ends_reads_and_writes_in_bounded_time(emu
     assert "did not answer" in str(caught.value) and "states/dev.state.json" in str(caught.value)
     assert "may still be stored" in str(caught.value)  # not "nothing was written": DSS may get to it later
     # DSS may still store the late upload once its delay is over: either way, what is stored is consistent.
-    time.sleep(delay + 0.3)
+    assert emulator.wait_idle(timeout=delay + 10), "the delayed upload never finished"
     state = assert_intact(backend)
     if state.serial == 1:
         assert snapshot_of(backend)[f"/states/{ENV}.state.json"] == before
@@ -226,7 +244,7 @@ def test_a_dss_slower_than_the_timeout_ends_reads_and_writes_in_bounded_time(emu
     with pytest.raises(DSSError, match="may still be stored"):
         change_and_save(backend, "slow_lock")
     figures.append(f"lock {time.monotonic() - started:.1f} s")
-    time.sleep(delay + 0.3)
+    assert emulator.wait_idle(timeout=delay + 10), "the delayed lock upload never finished"
     with pytest.raises(StateLockedError) as locked:
         change_and_save(backend, "behind_a_late_lock")
     record = backend.lock_info()
@@ -275,20 +293,18 @@ def test_dropped_connections_on_reads_are_retried_and_on_an_upload_fail_cleanly(
 # -- during a refresh (sync + save into the folder) ----------------------------------------------------------
 
 
-def manager_for(emulator: DSSEmulator, folder_id: str, *, timeout: float, retries: int,
-                read_attempts: int = 2) -> StateManager:
+def manager_for(emulator: DSSEmulator, folder_id: str, *, timeout: float, retries: int) -> StateManager:
     backend = backend_for(emulator, folder_id)  # the state's own client: normal timeout, no faults aimed at it
-    client = make_client(emulator.url, emulator.api_key, timeout=timeout, retries=retries)
-    return StateManager(backend, client, ENV, workers=4, read_attempts=read_attempts, retry_backoff=0.05)
+    return StateManager(backend, fast_client(emulator, timeout=timeout, retries=retries), ENV, workers=4)
 
 
-def test_refresh_through_bursts_of_429_502_503_500_saves_the_state(emulator):
+def test_refresh_through_bursts_of_429_502_503_504_saves_the_state(emulator):
     folder_id = new_folder(emulator)
     manager = manager_for(emulator, folder_id, timeout=5.0, retries=3)
     emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=503, count=2)
     emulator.inject_fault("GET", rf"/projects/{KEY}/datasets/$", status=502, count=2)
     emulator.inject_fault("GET", r"/scenarios/REFRESH_CUSTOMERS$", status=429, retry_after=1, count=1)
-    emulator.inject_fault("GET", rf"/projects/{KEY}/settings$", status=500, count=1)
+    emulator.inject_fault("GET", rf"/projects/{KEY}/settings$", status=504, count=1)
     started = time.monotonic()
     result = manager.refresh([KEY])
     elapsed = time.monotonic() - started
@@ -296,7 +312,7 @@ def test_refresh_through_bursts_of_429_502_503_500_saves_the_state(emulator):
     # The sample's 7 objects, and the managed folder that holds the state.
     assert result.saved and result.state.serial == 1 and len(result.state.resources) == 8
     assert assert_intact(manager.backend).resources == result.state.resources
-    print(f"\nrefresh through 6 faulted answers (2x503, 2x502, 1x429 Retry-After 1, 1x500): "
+    print(f"\nrefresh through 6 faulted answers (2x503, 2x502, 1x429 Retry-After 1, 1x504): "
           f"{len(result.state.resources)} resources saved as serial 1 in {elapsed:.1f} s")
 
 
@@ -306,8 +322,8 @@ def test_refresh_with_persistent_faults_fails_listing_them_in_bounded_time_and_w
     settings = emulator.client().get_project(KEY).get_dataset("raw_customers").get_settings()
     settings.get_raw()["description"] = "changed: a refresh would save serial 2"
     settings.save()
-    timeout, retries, read_attempts = 0.5, 1, 2
-    manager = manager_for(emulator, folder_id, timeout=timeout, retries=retries, read_attempts=read_attempts)
+    timeout, retries = 0.5, 1
+    manager = manager_for(emulator, folder_id, timeout=timeout, retries=retries)
     before = snapshot_of(manager.backend)
     emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=None, delay=2.0, count=100)
     emulator.inject_fault("GET", r"/scenarios/REFRESH_CUSTOMERS$", drop_connection=True, count=100)
@@ -317,7 +333,7 @@ def test_refresh_with_persistent_faults_fails_listing_them_in_bounded_time_and_w
         manager.refresh()
     elapsed = time.monotonic() - started
     failures = caught.value.failures
-    bound = read_attempts * _bound(timeout, retries, margin=0.0) + 2.0
+    bound = _bound(timeout, retries, margin=0.0) + 2.0
     emulator.clear_faults()
     after = snapshot_of(manager.backend)
     changed = sorted(path for path in set(before) | set(after) if before.get(path) != after.get(path))

@@ -33,6 +33,7 @@ from dataiku_iac.dss.client import make_client
 from dataiku_iac.exceptions import DataikuIaCError, SyncError
 from dataiku_iac.manager import StateManager
 from dataiku_iac.models.state import State, parse_resource_id
+from dataiku_iac.redaction import REDACTION_PREFIX
 from dataiku_iac.report.html import render_html
 from dataiku_iac.report.text import render_text
 from dataiku_iac.state_format import decode_state, encode_state
@@ -126,7 +127,7 @@ def dss() -> Iterator[DSSEmulator]:
 
 def manager_for(dss: DSSEmulator, state_file: Path) -> StateManager:
     return StateManager(LocalFileBackend(state_file), make_client(dss.url, dss.api_key, timeout=20.0), "dev",
-                        workers=4, read_attempts=1)
+                        workers=4)
 
 
 def no_control_characters(text: str, what: str) -> None:
@@ -368,7 +369,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _has_redactions(node: Any) -> bool:
-    return "<redacted:sha256:" in json.dumps(node, default=str)
+    return REDACTION_PREFIX in json.dumps(node, default=str)
 
 
 def test_zz_random_params_figures():

@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, Iterator, Tuple
 import pytest
 
 from dataiku_iac.cli.main import main
+from dataiku_iac.redaction_key import ENV_KEY, resolve_key
 from dataiku_iac.sync.rules import REDACTION_PREFIX, SyncRules, redact_urls, redaction_marker
 from dss_emulator import DSSEmulator
 from dss_emulator.seed_types import ProjectSeed
@@ -84,6 +85,38 @@ def _partner_url(password: str) -> str:
     return f"https://svc-orders:{password}@api.partner.example.com/v1/orders.csv?format=csv"
 
 
+def _git_url(token: str) -> str:
+    return f"https://{token}@github.com/acme/exports.git"
+
+
+def _azure_account(key: str) -> str:
+    return f"DefaultEndpointsProtocol=https;AccountName=acmeexports;AccountKey={key};EndpointSuffix=core.windows.net"
+
+
+def _azure_sas(signature: str) -> str:
+    return (f"BlobEndpoint=https://acmeexports.blob.core.windows.net/;SharedAccessSignature=sv=2022-11-02&ss=b"
+            f"&srt=co&sp=rl&se=2027-01-01T00:00:00Z&sig={signature}")
+
+
+def _sas_url(signature: str) -> str:
+    return f"https://acmeexports.blob.core.windows.net/exports?sv=2022-11-02&sr=c&sp=rl&sig={signature}"
+
+
+RECIPE_CODE = (
+    "import dataiku\n"
+    "import requests\n\n"
+    'password = "{password}"\n'
+    "API_TOKEN='{token}'\n"
+    'settings = {{"secret": "{secret}", "timeout": 30}}\n'
+    "rows = requests.get('https://api.example.com/orders', auth=('etl', password)).json()\n"
+)
+SCENARIO_SCRIPT = (
+    "from dataiku.scenario import Scenario\n\n"
+    "WEBHOOK_TOKEN = '{token}'\n"
+    "Scenario().build_dataset('s3_exports')\n"
+)
+
+
 SECRETS: Tuple[Secret, ...] = (
     Secret("dataset params.password", f"dataset.{KEY}.pg_orders", "params.password",
            "pg-Pa55-q7Zr1xK", "pg-Pa55-ROTATED-w3Lm",
@@ -116,7 +149,49 @@ SECRETS: Tuple[Secret, ...] = (
            "modelSk-6tGh4R", "modelSk-ROTATED-Yv9i",
            lambda p, v: _edit_settings(p.get_saved_model("Sm0Secr1"),
                                        lambda raw: raw["miniTask"]["customParams"].update(secretKey=v))),
+    # Forms the name-based rules missed (issue 10 #6): a token as a URL's user name, Azure connection strings,
+    # SAS signatures, and literals assigned to secret-named variables in recipe and scenario code.
+    Secret("token as a URL's user name", f"dataset.{KEY}.git_exports", "params.url",
+           "ghp_Tk7Qw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz2Xc", "ghp_ROTATEDw2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz",
+           lambda p, v: _edit_settings(p.get_dataset("git_exports"),
+                                       lambda raw: raw["params"].update(url=_git_url(v)))),
+    Secret("Azure AccountKey in a connection string", f"dataset.{KEY}.azure_exports", "params.connectionString",
+           "AzAcctKey0q9W8e7R6t5Y4u3I2o1P+/Zx==", "AzAcctKeyROTATED7R6t5Y4u3I2o+/Zx==",
+           lambda p, v: _edit_settings(p.get_dataset("azure_exports"),
+                                       lambda raw: raw["params"].update(connectionString=_azure_account(v)))),
+    Secret("Azure SharedAccessSignature", f"dataset.{KEY}.azure_exports", "params.sasConnection",
+           "SasSig1Qa2Ws3Ed4Rf%3D", "SasSigROTATED4Rf5Tg%3D",
+           lambda p, v: _edit_settings(p.get_dataset("azure_exports"),
+                                       lambda raw: raw["params"].update(sasConnection=_azure_sas(v)))),
+    Secret("SAS sig= in a URL", f"managed_folder.{KEY}.Fd0Sas01", "params.url",
+           "UrlSig9Ol8Ik7Uj6Yh%2B%3D", "UrlSigROTATED6Yh5Tg%2B%3D",
+           lambda p, v: _edit_settings(p.get_managed_folder("Fd0Sas01"),
+                                       lambda raw: raw["params"].update(url=_sas_url(v)))),
+    Secret("password literal in recipe code", f"recipe.{KEY}.use_secrets", "payload",
+           "hunter2-Recipe-Pw", "hunter2-ROTATED-Pw", lambda p, v: None),
+    Secret("API_TOKEN literal in recipe code", f"recipe.{KEY}.use_secrets", "payload",
+           "rcpTok-4Fg7Hj2K", "rcpTok-ROTATED-9Lm", lambda p, v: None),
+    Secret('"secret": literal in recipe code', f"recipe.{KEY}.use_secrets", "payload",
+           "rcpSecret-Qz81", "rcpSecret-ROTATED-Wx3", lambda p, v: None),
+    Secret("token literal in a python scenario script", f"scenario.{KEY}.SCRIPTED", "script",
+           "scnTok-Bv6Nm3Q", "scnTok-ROTATED-Ka7", lambda p, v: None),
 )
+CODE_SECRETS = {"password literal in recipe code", "API_TOKEN literal in recipe code",
+                '"secret": literal in recipe code', "token literal in a python scenario script"}
+
+
+def rotate(secret: Secret, project: Any) -> None:
+    """Change the secret in DSS as a user would (code is edited as text: the literal replaced)."""
+    if secret.label not in CODE_SECRETS:
+        secret.rotate(project, secret.rotated)
+    elif secret.resource_id.startswith("scenario."):
+        settings = project.get_scenario("SCRIPTED").get_settings()
+        settings.code = settings.code.replace(secret.value, secret.rotated)
+        settings.save()
+    else:
+        settings = project.get_recipe("use_secrets").get_settings()
+        settings.set_payload(settings.get_payload().replace(secret.value, secret.rotated))
+        settings.save()
 
 
 def secrets_project() -> ProjectSeed:
@@ -140,10 +215,23 @@ def secrets_project() -> ProjectSeed:
                                                       "secretAccessKey": s["dataset params.credentials block"]}}},
             "partner_orders": {"type": "HTTP", "managed": False, "schema": columns,
                                "params": {"url": _partner_url(s["password inside a URL"])}},
+            "git_exports": {"type": "HTTP", "managed": False, "schema": columns,
+                            "params": {"url": _git_url(s["token as a URL's user name"])}},
+            "azure_exports": {"type": "Azure", "managed": False, "schema": columns, "params": {
+                "container": "exports",
+                "connectionString": _azure_account(s["Azure AccountKey in a connection string"]),
+                "sasConnection": _azure_sas(s["Azure SharedAccessSignature"])}},
         },
-        recipes={"compute_totals": ({"type": "python", "inputs": {"main": {"items": [{"ref": "pg_orders"}]}},
-                                     "outputs": {"main": {"items": [{"ref": "s3_exports"}]}}},
-                                    "import dataiku\nprint('totals')\n")},
+        recipes={
+            "compute_totals": ({"type": "python", "inputs": {"main": {"items": [{"ref": "pg_orders"}]}},
+                                "outputs": {"main": {"items": [{"ref": "s3_exports"}]}}},
+                               "import dataiku\nprint('totals')\n"),
+            "use_secrets": ({"type": "python", "inputs": {"main": {"items": [{"ref": "partner_orders"}]}},
+                             "outputs": {"main": {"items": [{"ref": "git_exports"}]}}},
+                            RECIPE_CODE.format(password=s["password literal in recipe code"],
+                                               token=s["API_TOKEN literal in recipe code"],
+                                               secret=s['"secret": literal in recipe code'])),
+        },
         scenarios={"NOTIFY": ({
             "type": "step_based", "name": "Notify", "active": True, "triggers": [], "params": {"steps": []},
             "reporters": [
@@ -158,11 +246,14 @@ def secrets_project() -> ProjectSeed:
                     "type": "webhook-scenario",
                     "configuration": {"method": "POST", "url": _ops_hook(s["token in a URL query"])}}),
             ],
-        }, None)},
+        }, None), "SCRIPTED": ({"type": "custom_python", "name": "Scripted", "active": False, "triggers": [],
+                                "reporters": [], "params": {}},
+                               SCENARIO_SCRIPT.format(token=s["token literal in a python scenario script"]))},
         managed_folders={
             "Fd0Secr1": {"name": "exports", "type": "S3",
                          "params": {"bucket": "exports", "accessKey": "AKIAEXAMPLEKEYID",
                                     "secretKey": s["managed folder params.secretKey"]}},
+            "Fd0Sas01": {"name": "blob_exports", "type": "Azure", "params": {"url": _sas_url(s["SAS sig= in a URL"])}},
             STATE_FOLDER: {"name": "iac_state", "type": "Filesystem",
                            "params": {"connection": "filesystem_folders", "path": "${projectKey}/state"}},
         },
@@ -331,7 +422,7 @@ def test_secrets_never_leak_and_rotations_are_reported(dss, tmp_path, capsys, ca
 
     # Rotate every secret in DSS, as a user would.
     for secret in SECRETS:
-        secret.rotate(project, secret.rotated)
+        rotate(secret, project)
 
     code, out, _ = run_cli(capsys, outputs, "drift", "--format", "json", "--save-report")
     assert code == 2
@@ -374,6 +465,7 @@ def test_secrets_never_leak_and_rotations_are_reported(dss, tmp_path, capsys, ca
     forbidden = {f"{secret.label} (value)": secret.value for secret in SECRETS}
     forbidden.update({f"{secret.label} (rotated)": secret.rotated for secret in SECRETS})
     forbidden["the API key"] = dss.api_key
+    forbidden["the redaction key"] = resolve_key().__dict__["_secret"].decode()
     leaks = [(label, where) for label, text in forbidden.items() for where, body in outputs.texts.items()
              if text in body]
     log_count = sum(1 for label in outputs.texts if label.split(" ", 2)[1] == "log")
@@ -408,3 +500,28 @@ def test_urls_without_credentials_are_left_alone():
     attributes = SyncRules().attributes("dataset", {"params": {"url": "https://u:p@h/x", "webhookUrl": "https://x"}})
     assert attributes["params"] == {"url": f"https://u:{redaction_marker('p')}@h/x",
                                     "webhookUrl": redaction_marker("https://x")}
+
+
+def test_a_changed_redaction_key_gives_a_notice_not_a_drift_of_every_secret(dss, capsys, monkeypatch):
+    outputs = Outputs()
+    monkeypatch.setenv(ENV_KEY, "first-redaction-key-0123456789abcdef")
+    run_cli(capsys, outputs, "sync", KEY)
+    monkeypatch.setenv(ENV_KEY, "second-redaction-key-0123456789abcdef")
+    code, out, _ = run_cli(capsys, outputs, "drift", "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["summary"]["modified"] == 0, report["resource_changes"]
+    notice = report["context"]["redaction_notice"]
+    assert "redaction key changed" in notice and "could not be compared" in notice
+    code, text, _ = run_cli(capsys, outputs, "drift")
+    assert code == 0 and "redaction key changed" in text
+    # A change outside the secrets still shows under the new key (a secret rotated in the same window cannot
+    # be told apart: the notice says so), and a sync records the new markers: the notice is one-time.
+    _edit_settings(dss.client().get_project(KEY).get_dataset("pg_orders"), lambda raw: raw.update(description="v2"))
+    code, out, _ = run_cli(capsys, outputs, "drift", "--format", "json")
+    changed = {c["address"] for c in json.loads(out)["resource_changes"]}
+    assert code == 2 and changed == {f"dataset.{KEY}.pg_orders"}
+    run_cli(capsys, outputs, "sync")
+    code, out, _ = run_cli(capsys, outputs, "drift", "--format", "json")
+    assert code == 0 and "redaction_notice" not in json.loads(out)["context"]
+    keys = ("first-redaction-key-0123456789abcdef", "second-redaction-key-0123456789abcdef")
+    assert not [where for where, body in outputs.texts.items() if any(key in body for key in keys)]

@@ -19,8 +19,7 @@ SYN = "SYN_ENGINE"
 
 def engine_for(emulator: DSSEmulator, **settings: Any) -> SyncEngine:
     client = make_client(emulator.url, emulator.api_key, timeout=settings.pop("timeout", 10.0),
-                         retries=settings.pop("retries", 2))
-    settings.setdefault("retry_backoff", 0.01)
+                         retries=settings.pop("retries", 2), backoff=0.01)
     return SyncEngine(client, **settings)
 
 
@@ -155,19 +154,29 @@ def test_read_only_key_can_sync(emulator: DSSEmulator) -> None:
     assert len(outcome.resources) == 7
 
 
-def test_500_bursts_are_retried(emulator: DSSEmulator) -> None:
-    emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=500, count=2)
-    emulator.inject_fault("GET", r"/projects/CUSTOMER_ANALYTICS/datasets/$", status=500, count=1)
-    outcome = engine_for(emulator, read_attempts=3).sync([KEY])
+def test_503_bursts_are_retried_by_the_transport_alone(emulator: DSSEmulator) -> None:
+    emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=503, count=2)
+    emulator.inject_fault("GET", r"/projects/CUSTOMER_ANALYTICS/datasets/$", status=502, count=1)
+    outcome = engine_for(emulator).sync([KEY])
     assert len(outcome.resources) == 7
     assert emulator.request_counts()["GET /projects/<project_key>/recipes/<name>"] == 3
 
 
-def test_persistent_500s_fail_the_sync_listing_each_object(emulator: DSSEmulator) -> None:
+def test_a_persistent_503_costs_retries_plus_one_requests_not_a_multiple(emulator: DSSEmulator) -> None:
+    emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=503, count=100)
+    with pytest.raises(SyncError):
+        engine_for(emulator, retries=2).sync([KEY])
+    # Before the one policy: 3 transport attempts x 3 engine attempts = 9 requests.
+    assert emulator.request_counts()["GET /projects/<project_key>/recipes/<name>"] == 3
+
+
+def test_persistent_500s_fail_the_sync_listing_each_object_asked_once(emulator: DSSEmulator) -> None:
     emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=500, count=100)
     emulator.inject_fault("GET", r"/scenarios/$", status=500, count=100)
     with pytest.raises(SyncError) as caught:
-        engine_for(emulator, read_attempts=2).sync([KEY])
+        engine_for(emulator).sync([KEY])
+    # A DSS 500 is an answer (real failures, and missing objects on some versions): never asked again.
+    assert emulator.request_counts()["GET /projects/<project_key>/recipes/<name>"] == 1
     failures = caught.value.failures
     assert set(failures) == {f"recipe.{KEY}.compute_customers_prepared", f"scenarios of {KEY} (listing)"}
     assert all("InjectedFault" in message for message in failures.values())
@@ -212,7 +221,7 @@ def test_unexpected_errors_are_failures_not_crashes(emulator: DSSEmulator, monke
 
 
 def test_unreachable_dss(emulator: DSSEmulator) -> None:
-    engine = SyncEngine(make_client("http://127.0.0.1:9", "k", timeout=1.0, retries=0), read_attempts=1)
+    engine = SyncEngine(make_client("http://127.0.0.1:9", "k", timeout=1.0, retries=0))
     with pytest.raises(SyncError, match=r"Cannot reach DSS at http://127\.0\.0\.1:9"):
         engine.sync([KEY])
     with pytest.raises(DSSError, match="Cannot reach DSS"):

@@ -159,7 +159,6 @@ def test_managed_folder_and_saved_model(client: Any) -> None:
 def test_fetch_failures_other_than_not_found_are_dss_errors(client: Any, emulator: DSSEmulator) -> None:
     emulator.inject_fault("GET", r"/datasets/raw_customers$", status=500, count=10)
     sync = DatasetSync(client)
-    sync.read_attempts = 2
     with pytest.raises(DSSError, match="InjectedFault"):
         sync.fetch(f"dataset.{KEY}.raw_customers")
 

@@ -337,3 +337,24 @@ def write_big_environment(state_dir: Path) -> None:
         "environment": "big", "baseline_serial": baseline.serial, "checked_at": "2025-06-01T12:05:00Z",
         "has_drift": True})
     assert re.fullmatch(r"report-\d{8}T\d{12}Z", backend.save_report(report))
+
+
+# -- without live checks (issue 14) ------------------------------------------------------------------------------
+
+def test_check_now_is_disabled_and_says_why_without_live_checks(browser: Any, demo: DemoDrift):
+    """``serve`` without DKU_DSS_URL: *Check now* cannot work, so it is disabled with the reason on the page."""
+    server = make_server("127.0.0.1", 0, create_app(local_context(demo.state_dir)), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="drift-viewer-no-dss", daemon=True)
+    thread.start()
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        page.wait_for_selector("#iac-check-note:not([hidden])")
+        assert page.is_disabled("#iac-check")
+        assert "no DSS connection" in page.inner_text("#iac-check-note")
+        assert "no DSS connection" in page.get_attribute("#iac-check", "title")
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -277,8 +277,10 @@ def test_accept_needs_an_identified_viewer(context):
 
 
 def test_accept_refuses_a_moved_baseline(client):
-    message = error_of(client.post("/api/accept?env=dev", json={"expected_serial": 1}), 409)
-    assert "now serial 2, not 1" in message
+    job = run_job(client, "/api/accept", {"expected_serial": 1})
+    assert job["status"] == "failed" and job["error"]["status"] == 409
+    assert "now serial 2, but you reviewed serial 1" in job["error"]["message"]
+    assert client.get("/api/state?env=dev").get_json()["serial"] == 2
     assert "integer" in error_of(client.post("/api/accept?env=dev", json={"expected_serial": "2"}), 400)
     assert "integer" in error_of(client.post("/api/accept?env=dev", json={"expected_serial": True}), 400)
 
@@ -363,3 +365,112 @@ def test_values_beyond_64_bit_integers_are_still_served(client, state_dir):
     backend.save(state)
     data = client.get("/api/resource?env=prod&address=dataset.SALES.orders").get_json()
     assert data["attributes"]["big"] == 2**70
+
+
+def test_the_expected_serial_is_checked_under_the_lock(client, state_dir):
+    """Issue 11: a save between the route's answer and the job's write must be seen, so the check happens
+    in the job, holding the lock, not in the request."""
+    holder = LocalFileBackend.for_environment("dev", state_dir)
+    with holder.lock("someone else's save"):
+        response = client.post("/api/accept?env=dev", json={"expected_serial": 2})
+        assert response.status_code == 202
+        moved = holder.load()
+        moved.resources["project.SALES"].attributes["tags"] = ["moved"]
+        moved.resources["project.SALES"].refresh_checksum()
+        holder.save(moved)
+    job = client.get(f"/api/jobs/{response.get_json()['id']}?wait=10").get_json()
+    assert job["status"] == "failed" and job["error"]["status"] == 409, job
+    assert "now serial 3" in job["error"]["message"]
+    assert holder.load().resources["project.SALES"].attributes["tags"] == ["moved"]
+
+
+def test_accept_names_the_report_it_accepts(client, state_dir):
+    backend = LocalFileBackend.for_environment("dev", state_dir)
+    reviewed = backend.list_reports()[-1]
+    backend.save_report({"format_version": "1.0", "context": {"baseline_serial": 2}, "resource_changes": []})
+    job = run_job(client, "/api/accept", {"expected_serial": 2, "report": reviewed})
+    assert job["status"] == "done" and job["result"]["accepted_from"] == reviewed, job
+    assert job["result"]["accepted_changes"] == 4
+    assert "name of a stored" in error_of(client.post("/api/accept?env=dev", json={"report": 7}), 400)
+    assert "No drift report named" in error_of(client.post("/api/accept?env=dev", json={"report": "x"}), 404)
+
+
+# -- bounded work for any viewer (issue 11 #4 and #6) -----------------------------------------------------------
+
+class GatedBackend(LocalFileBackend):
+    """Loading a serial waits for the test's gate, so builds of compare reports overlap as the test says."""
+
+    gate: threading.Event
+    loads: list
+
+    def load(self, serial=None):
+        if serial is not None:
+            self.loads.append(serial)
+            self.entered.release()
+            assert self.gate.wait(10), "the test never opened the gate"
+        return super().load(serial)
+
+
+def gated_context(state_dir):
+    GatedBackend.gate, GatedBackend.entered, GatedBackend.loads = threading.Event(), threading.Semaphore(0), []
+    context = local_context(state_dir)
+    context.backend_for = lambda env: GatedBackend(LocalFileBackend.for_environment(env, state_dir).state_file)
+    return context
+
+
+def test_compare_builds_each_pair_once_at_most_two_at_a_time(state_dir):
+    client = make_client(gated_context(state_dir))
+    answers = {}
+
+    def get(key, pair):
+        answers[key] = client.get(f"/api/compare?env=dev&from={pair[0]}&to={pair[1]}")
+
+    threads = [threading.Thread(target=get, args=(key, pair)) for key, pair in (("a", (1, 2)), ("b", (2, 1)))]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        assert GatedBackend.entered.acquire(timeout=10)  # both builds are running, each in its first load
+    busy = client.get("/api/compare?env=dev&from=1&to=1")
+    assert "busy" in error_of(busy, 503) and busy.headers["Retry-After"] == "5"
+    same = threading.Thread(target=get, args=("a again", (1, 2)))
+    same.start()  # joins the running build of (1, 2), or finds its result cached
+    GatedBackend.gate.set()
+    for thread in (*threads, same):
+        thread.join(10)
+    assert [answers[key].status_code for key in ("a", "b", "a again")] == [200, 200, 200]
+    assert answers["a"].get_json() == answers["a again"].get_json()
+    assert sorted(GatedBackend.loads) == [1, 1, 2, 2]  # two builds of two loads each, nothing more
+
+
+def test_a_failed_build_is_not_cached_and_frees_its_slot():
+    from dataiku_iac.webapp.reports import ReportCache
+
+    cache = ReportCache(max_builds=1)
+    with pytest.raises(DSSError):
+        cache.get_or_build("k", lambda: (_ for _ in ()).throw(DSSError("down")))
+    assert cache.get_or_build("k", lambda: {"ok": 1}) == {"ok": 1}
+    assert cache.get_or_build("k", lambda: {"ok": 2}) == {"ok": 1} and cache.builds_started == 2
+
+
+def test_only_environments_that_exist_are_kept(state_dir):
+    context = local_context(state_dir)
+    context.max_cached_backends = 3
+    client = make_client(context)
+    for index in range(200):
+        error_of(client.get(f"/api/state?env=nope{index}"), 404)
+    assert list(context._backends) == []
+    assert client.get("/api/state?env=dev").status_code == 200
+    assert list(context._backends) == ["dev"]
+    for index in range(5):
+        LocalFileBackend.for_environment(f"e{index}", state_dir).save(LocalFileBackend.for_environment(
+            "prod", state_dir).load())
+        client.get(f"/api/state?env=e{index}")
+    assert len(context._backends) == 3
+
+
+def test_the_page_opens_on_an_environment_that_exists(state_dir):
+    """Issue 14: ``serve --state-dir .dataiku/demo`` holds only ``demo``; the default ``dev`` has no state."""
+    context = local_context(state_dir, default_environment="qa")
+    data = make_client(context).get("/api/environments").get_json()
+    assert data["default"] == "dev" and data["environments"] == ["dev", "prod", "qa"]
+    assert make_client(context).get("/api/state").get_json()["environment"] == "dev"

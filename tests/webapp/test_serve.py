@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -58,11 +59,12 @@ def test_page_shell(page_client):
 
 def test_other_host_names_are_refused(page_client, state_dir):
     response = page_client.get("/", headers={"Host": "evil.example:8080"})
-    assert response.status_code == 403 and "open the page on 127.0.0.1" in response.get_json()["error"]["message"]
+    assert response.status_code == 403 and "--allowed-host" in response.get_json()["error"]["message"]
     assert page_client.get("/", headers={"Host": "localhost:8080"}).status_code == 200
     assert page_client.get("/", headers={"Host": "[::1]:8080"}).status_code == 200
-    anywhere = create_app(local_context(state_dir), allowed_hosts=None).test_client()
-    assert anywhere.get("/", headers={"Host": "dss-tools.example"}).status_code == 200
+    listed = create_app(local_context(state_dir), allowed_hosts={"dss-tools.example"}).test_client()
+    assert listed.get("/", headers={"Host": "dss-tools.example"}).status_code == 200
+    assert listed.get("/", headers={"Host": "localhost"}).status_code == 403
 
 
 def test_csp_can_be_turned_off_for_the_escaping_tests(state_dir):
@@ -149,3 +151,82 @@ def test_serve_reports_a_busy_port(monkeypatch, state_dir, capsys):
 def test_serve_port_must_be_a_port():
     with pytest.raises(SystemExit):
         args("--port", "70000")
+
+
+# -- DNS rebinding and writes off loopback (issue 11 #7), through serve's real arguments ------------------------
+
+class FakeServer:
+    """Stands in for werkzeug's server: records the app ``serve`` built, then stops at once."""
+
+    port = 8080
+    apps: ClassVar[list] = []
+
+    def __init__(self, host, port, app, threaded):
+        self.apps.append((host, app))
+
+    def serve_forever(self):
+        raise KeyboardInterrupt
+
+    def server_close(self):
+        pass
+
+
+def served_app(monkeypatch, state_dir, *argv):
+    """The Flask app ``dataiku-iac serve --state-dir DIR *argv`` would serve (no socket is opened)."""
+    import werkzeug.serving
+
+    FakeServer.apps = []
+    monkeypatch.setattr(werkzeug.serving, "make_server", FakeServer)
+    monkeypatch.delenv("DKU_DSS_URL", raising=False)
+    monkeypatch.delenv("DKU_API_KEY", raising=False)
+    assert main(["serve", "--state-dir", str(state_dir), *argv]) == 0
+    return FakeServer.apps[-1][1].test_client()
+
+
+def accept(client, host, origin=None):
+    headers = {"Host": host, **({"Origin": origin} if origin else {})}
+    return client.post("/api/accept?env=dev", json={"expected_serial": 2}, headers=headers)
+
+
+def test_a_rebinding_page_is_refused_even_on_all_interfaces(monkeypatch, state_dir, capsys):
+    client = served_app(monkeypatch, state_dir, "--host", "0.0.0.0", "--allowed-host", "tools.example",
+                        "--allow-writes")
+    # The attack: evil.example resolves to this server, its page posts to its own origin.
+    assert accept(client, "evil.example:8080", "http://evil.example:8080").status_code == 403
+    assert accept(client, "tools.example:8080", "http://evil.example:8080").status_code == 403
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 403
+    assert client.get("/", headers={"Host": "tools.example:8080"}).status_code == 200
+    assert accept(client, "tools.example:8080", "http://tools.example:8080").status_code == 202
+
+
+def test_off_loopback_the_page_is_read_only_unless_asked(monkeypatch, state_dir, capsys):
+    client = served_app(monkeypatch, state_dir, "--host", "0.0.0.0", "--allowed-host", "tools.example")
+    assert "--allow-writes" in capsys.readouterr().err
+    viewer = client.get("/api/viewer", headers={"Host": "tools.example"}).get_json()
+    assert viewer["may_write"] is False and "without --allow-writes" in viewer["reason"]
+    response = accept(client, "tools.example", "http://tools.example")
+    assert response.status_code == 403 and "without --allow-writes" in response.get_json()["error"]["message"]
+
+
+def test_on_loopback_writes_stay_allowed_and_only_loopback_names_are(monkeypatch, state_dir):
+    client = served_app(monkeypatch, state_dir)
+    assert accept(client, "tools.example", "http://tools.example").status_code == 403
+    assert accept(client, "127.0.0.1:8080", "http://127.0.0.1:8080").status_code == 202
+
+
+def test_a_specific_listening_address_is_an_allowed_host(monkeypatch, state_dir):
+    client = served_app(monkeypatch, state_dir, "--host", "192.0.2.7")
+    assert client.get("/", headers={"Host": "192.0.2.7:8080"}).status_code == 200
+    assert serve.allowed_hosts(args("--host", "::", "--allowed-host", "[2001:db8::1]")) == [
+        "127.0.0.1", "2001:db8::1", "::1", "localhost"]
+
+
+@pytest.mark.parametrize("name", ["tools.example:8080", "http://x", "a b", ""])
+def test_allowed_host_must_be_a_bare_name(name):
+    with pytest.raises(ConfigError, match="--allowed-host"):
+        serve.allowed_hosts(args("--allowed-host", name))
+
+
+def test_read_only_and_allow_writes_exclude_each_other():
+    with pytest.raises(SystemExit):
+        args("--read-only", "--allow-writes")

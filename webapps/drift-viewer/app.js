@@ -511,15 +511,26 @@
     var check = byId("iac-check");
     var accept = byId("iac-accept");
     var index = driftView.index;
-    check.disabled = page.busy || !page.liveChecks || !page.state;
-    check.title = !page.liveChecks ? "Live checks need a DSS connection" :
-      !page.state ? "No baseline state yet: run a sync first" : "Sync the live objects now and compare";
-    var drift = !!(index && index.rows && index.rows.length);
     var mayWrite = !!(page.viewer && page.viewer.may_write);
-    accept.disabled = page.busy || !page.liveChecks || !page.state || !mayWrite || !drift;
-    accept.title = !mayWrite ? "You need write access to the project" + (page.viewer && page.viewer.reason ?
-      " (" + page.viewer.reason + ")" : "") : !drift ? "No drift to accept" :
-      "Record the live objects as the new baseline";
+    var noWrite = "You need write access to the project" + (page.viewer && page.viewer.reason ?
+      " (" + page.viewer.reason + ")" : "");
+    // A check stores a report, so it needs a DSS connection and a viewer who may write (readers could
+    // otherwise push the stored reports out).
+    var checkWhyNot = !page.liveChecks ? "Live checks are off: this viewer has no DSS connection" :
+      !page.state ? "No baseline state yet: run a sync first" : !mayWrite ? noWrite : "";
+    check.disabled = page.busy || !!checkWhyNot;
+    check.title = checkWhyNot || "Sync the live objects now and compare";
+    var note = byId("iac-check-note");
+    note.textContent = !page.liveChecks ? checkWhyNot + "." : "";
+    note.hidden = !!page.liveChecks;
+    var drift = !!(index && index.rows && index.rows.length);
+    // What is accepted is the report on screen, so it must be a stored drift report of the current baseline.
+    var current = !!(index && index.source && index.source.kind === "report" && page.state &&
+      index.context && index.context.baseline_serial === page.state.serial);
+    accept.disabled = page.busy || !page.state || !mayWrite || !drift || !current;
+    accept.title = !mayWrite ? noWrite : !drift ? "No drift to accept" :
+      !current ? "This report was made against another baseline: check again first" :
+      "Record the objects of this report as the new baseline";
   }
 
   function loadEnvironments() {
@@ -692,15 +703,17 @@
     var index = driftView.index;
     var count = index ? index.rows.length : 0;
     byId("iac-confirm-text").textContent = "Accept the live objects of environment \u201c" + page.env +
-      "\u201d as the new baseline? The " + plural(count, "change") + " in this report stop being drift. The objects are " +
-      "synced again now, so changes made since the last check are accepted too.";
+      "\u201d as the new baseline? The " + plural(count, "change") + " in this report stop being drift. Exactly " +
+      "this report is stored: changes made in DSS since it was made stay drift for the next check.";
     byId("iac-confirm").hidden = false;
     byId("iac-confirm-yes").focus();
   }
 
   function accept() {
     byId("iac-confirm").hidden = true;
-    var body = {expected_serial: page.state ? page.state.serial : null};
+    var index = driftView.index;
+    var body = {expected_serial: page.state ? page.state.serial : null,
+                report: index && index.source ? index.source.name : null};
     runJob("/api/accept", body, "Accepting the live state").then(function (result) {
       showMessage("The baseline of \u201c" + page.env + "\u201d is now serial " + result.serial + " (" +
         plural(result.accepted_changes || 0, "change") + " accepted).", "info");

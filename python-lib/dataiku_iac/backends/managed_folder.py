@@ -37,7 +37,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Optional
 
 from .. import __version__
-from ..dss.errors import call_with_retries, describe, is_auth_error, is_not_found, is_transport_error
+from ..dss.credentials import client_secrets
+from ..dss.errors import describe, is_auth_error, is_not_found, is_transport_error
 from ..exceptions import ConfigError, DataikuIaCError, DSSError, StateError, StateLockedError, StateWriteError
 from ..timeutil import format_timestamp, from_epoch_millis, parse_timestamp, utc_now
 from .base import (
@@ -363,12 +364,11 @@ class ManagedFolderBackend(StoredStateBackend):
     def _call(self, action: str, path: str, function: Callable[[], Any], missing_ok: bool = False) -> Any:
         """Run one folder request, turning client errors into readable library errors.
 
-        Reads and deletes are idempotent, so a DSS server error is asked again a few times; an upload is a
-        multipart POST that may have reached DSS, so it is never repeated.
+        Retries are the client's one policy (:mod:`dataiku_iac.dss.client`): reads and deletes are asked again
+        on transient failures; an upload is a multipart POST that may have reached DSS, so it is never repeated.
         """
-        attempts = 1 if action == "write" else self.read_attempts
         try:
-            return call_with_retries(function, attempts=attempts, backoff=self.retry_backoff)
+            return function()
         except DataikuIaCError:
             raise
         except Exception as exc:
@@ -378,7 +378,7 @@ class ManagedFolderBackend(StoredStateBackend):
 
     def _library_error(self, action: str, path: str, exc: Exception) -> DataikuIaCError:
         where = self.describe(path)
-        text = _shorten(describe(exc, _client_secrets(self.folder)))
+        text = _shorten(describe(exc, client_secrets(self.folder)))
         if _folder_missing(exc):
             return ConfigError(
                 f"Managed folder {self.folder_ref} does not exist (or this user cannot see it): "
@@ -455,11 +455,3 @@ def _is_missing_file(exc: Exception) -> bool:
 def _folder_missing(exc: Exception) -> bool:
     text = str(exc)
     return is_not_found(exc) and ("managed folder does not exist" in text or "project does not exist" in text)
-
-
-def _client_secrets(folder: Any) -> tuple:
-    """The credentials of the folder's client, masked in every message."""
-    client = getattr(folder, "client", None)
-    auth = getattr(getattr(client, "_session", None), "auth", None)
-    return (getattr(client, "api_key", None), getattr(client, "internal_ticket", None),
-            getattr(auth, "username", None), getattr(auth, "password", None))

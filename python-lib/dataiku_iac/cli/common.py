@@ -2,44 +2,53 @@
 
 Commands write through :func:`out` and :func:`err`, which look ``sys.stdout``/``sys.stderr`` up at call
 time, so tests capture them and nothing is bound at import.
+
+Importing this module (as every command's parser does) stays cheap: the DSS client, the state backends and
+the schema validator are imported by the functions that use them, so ``--help`` and usage errors load none.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
-from ..backends.local import DEFAULT_STATE_DIR, LocalFileBackend
 from ..exceptions import ConfigError, StateNotFoundError
-from ..models.state import State
-from ..state_format import decode_state
+
+if TYPE_CHECKING:
+    from ..backends.local import LocalFileBackend
+    from ..models.state import State
 
 DEFAULT_ENVIRONMENT = "dev"
 DEFAULT_WORKERS = 8
 DEFAULT_TIMEOUT = 30.0
 FORMATS = ("text", "json", "html")
 
-# The variables DSS's own Python client reads outside DSS.
+# The variables DSS's own Python client reads outside DSS (dss.client reads them; named here for the help
+# texts, without importing the DSS client).
 URL_VARIABLE = "DKU_DSS_URL"
 KEY_VARIABLE = "DKU_API_KEY"
+# Where states live by default (backends.local.DEFAULT_STATE_DIR; a test keeps the two equal).
+DEFAULT_STATE_FILE = ".dataiku/state/<env>.state.json"
+# An API key is a short line: a bigger "key file" is a mistake (or /dev/zero), not read whole.
+MAX_KEY_FILE_BYTES = 64 * 1024
 
 
 # -- output -------------------------------------------------------------------------------------------------
 
 def out(text: str = "") -> None:
-    """Print a line to standard output."""
     print(text, file=sys.stdout, flush=True)
 
 
 def err(text: str) -> None:
-    """Print a line to standard error."""
     print(text, file=sys.stderr, flush=True)
 
 
@@ -68,13 +77,30 @@ def json_text(value: Any, **options: Any) -> str:
 
 
 def write_file(path: str, text: str) -> Path:
-    """Write ``text`` to ``path`` (UTF-8, parents created); a file-system error becomes a :class:`ConfigError`."""
+    """Write a report to ``path`` as :func:`write_private_file` does (UTF-8)."""
+    return write_private_file(path, text.encode("utf-8"), option="--output path")
+
+
+def write_private_file(path: str, data: bytes, option: str, what: str = "") -> Path:
+    """Replace ``path`` with ``data``, readable by the owner only (0600, as state files are), parents created.
+
+    A symbolic link at ``path`` is refused: it could send the write anywhere (a link committed to a repository
+    reaches CI). The bytes go to a fresh private temp file renamed over the path (``fsutil.atomic_write``),
+    so the write never goes through a link planted meanwhile, and a reader never sees half a file. Messages
+    read "Cannot write <what><path>: ... Choose another <option>."
+    """
+    from ..fsutil import atomic_write
+
     target = Path(path)
+    if target.is_symlink():
+        raise ConfigError(f"Cannot write {what}{path}: it is a symbolic link, refused (it could point "
+                          f"anywhere). Remove the link or choose another {option}.")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        atomic_write(target, data)
     except OSError as exc:
-        raise ConfigError(f"Cannot write {path}: {exc.strerror or exc}. Choose another --output path.") from exc
+        raise ConfigError(f"Cannot write {what}{path}: {exc.strerror or exc}. "
+                          f"Choose another {option}.") from exc
     return target
 
 
@@ -95,7 +121,7 @@ def emit_report(report: Mapping[str, Any], args: argparse.Namespace, title: Opti
     """Print the report in ``args.format``, or write it to ``args.output`` and print where, plus its verdict."""
     if args.output:
         path = write_file(args.output, render_report(report, args.format, color=False, title=title))
-        from ..report._common import summary_sentence
+        from ..report.common import summary_sentence
 
         out(summary_sentence(report))
         out(f"Report ({args.format}) written to {path}")
@@ -107,7 +133,8 @@ def emit_report(report: Mapping[str, Any], args: argparse.Namespace, title: Opti
 # -- option groups ------------------------------------------------------------------------------------------
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """``--host``, ``--api-key-file``, ``--timeout``, ``--no-verify-tls`` (never the key itself)."""
+    """``--host``, ``--api-key-file``, ``--timeout``, ``--no-verify-tls``: never the key itself, which would
+    show in the process list and shell history (``main`` refuses ``--api-key``)."""
     group = parser.add_argument_group("DSS connection (default: $DKU_DSS_URL and $DKU_API_KEY)")
     group.add_argument("--host", metavar="URL", help=f"DSS base URL (default: ${URL_VARIABLE})")
     group.add_argument("--api-key-file", metavar="PATH",
@@ -123,7 +150,7 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEFAULT_ENVIRONMENT, metavar="NAME",
                         help=f"environment name (default: {DEFAULT_ENVIRONMENT})")
     parser.add_argument("--state", metavar="PATH",
-                        help=f"state file (default: {DEFAULT_STATE_DIR}/<env>.state.json)")
+                        help=f"state file (default: {DEFAULT_STATE_FILE})")
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -143,14 +170,16 @@ def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str] =
     parser.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of the terminal")
 
 
+# The argparse types below never quote the value in their message: usage errors echo no value (main.py).
+
 def positive_int(text: str) -> int:
     """argparse type: an integer of at least 1."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
     return value
 
 
@@ -159,9 +188,9 @@ def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError("expected a number above 0") from None
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+        raise argparse.ArgumentTypeError("expected a number above 0")
     return value
 
 
@@ -174,31 +203,57 @@ def selected_projects(args: argparse.Namespace) -> Optional[List[str]]:
 
 # -- connection ---------------------------------------------------------------------------------------------
 
-def connection_settings(args: argparse.Namespace, environ: Optional[Mapping[str, str]] = None) -> Tuple[str, str]:
-    """(DSS URL, API key) from the flags, else from ``DKU_DSS_URL``/``DKU_API_KEY``."""
-    environ = os.environ if environ is None else environ
-    host = args.host or environ.get(URL_VARIABLE, "").strip()
-    if not host:
-        raise ConfigError(f"No DSS URL: pass --host URL or set {URL_VARIABLE} (e.g. https://dss.example.com:11200).")
-    if not host.startswith(("http://", "https://")):
-        raise ConfigError(f"DSS URL {host!r} must start with http:// or https://.")
-    key = read_api_key_file(args.api_key_file) if args.api_key_file else environ.get(KEY_VARIABLE, "").strip()
-    if not key:
-        raise ConfigError(f"No API key: set {KEY_VARIABLE} or pass --api-key-file PATH (a file holding the key).")
-    return host.rstrip("/"), key
+def connection_environment(args: argparse.Namespace, environ: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The environment ``dss.client.client_from_env`` reads, with ``--host`` and the key of ``--api-key-file``
+    in place of ``DKU_DSS_URL`` and ``DKU_API_KEY``."""
+    settings = dict(os.environ if environ is None else environ)
+    if args.host:
+        settings[URL_VARIABLE] = args.host
+    if args.api_key_file:
+        settings[KEY_VARIABLE] = read_api_key_file(args.api_key_file)
+    return settings
 
 
 def read_api_key_file(path: str) -> str:
-    """The key held in ``path`` (surrounding whitespace ignored). The key itself never appears in messages."""
+    """The key held in ``path`` (surrounding whitespace ignored). The key itself never appears in messages.
+
+    Refused, as ssh refuses such private keys: a symbolic link (it could point anywhere), anything but a
+    regular file, and a file any user may write (they could put their own key there and read what the
+    commands send). A file other users may read is used with a warning: the key is exposed, tighten it.
+    """
     try:
-        key = Path(path).read_text(encoding="utf-8").strip()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(f"The API key file {path} is a symbolic link, refused: give the path of the "
+                              "file itself.") from None
+        raise ConfigError(f"Cannot read the API key file {path}: {exc.strerror or exc}.") from exc
+    try:
+        _check_key_file_mode(path, os.fstat(descriptor))
+        data = os.read(descriptor, MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"Cannot read the API key file {path}: {exc.strerror or exc}.") from exc
+    finally:
+        os.close(descriptor)
+    try:
+        key = data.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise ConfigError(f"The API key file {path} is not text: it should hold only the key.") from None
-    if not key or any(char.isspace() for char in key):
+    if not key or len(data) > MAX_KEY_FILE_BYTES or any(char.isspace() for char in key):
         raise ConfigError(f"The API key file {path} should hold only the key, on one line.")
     return key
+
+
+def _check_key_file_mode(path: str, status: os.stat_result) -> None:
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigError(f"The API key file {path} is not a regular file: give a file holding only the key.")
+    mode = stat.S_IMODE(status.st_mode)
+    if mode & stat.S_IWOTH:
+        raise ConfigError(f"The API key file {path} is writable by every user (mode {mode:04o}), refused: "
+                          f"run 'chmod 600 {path}' (and rotate the key if others may have used the file).")
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP):
+        err(f"Warning: the API key file {path} is accessible to other users (mode {mode:04o}): "
+            f"run 'chmod 600 {path}'.")
 
 
 def connect(args: argparse.Namespace, workers: int = DEFAULT_WORKERS) -> Any:
@@ -207,16 +262,21 @@ def connect(args: argparse.Namespace, workers: int = DEFAULT_WORKERS) -> Any:
     The check fails fast, with one message, on the common mistakes (wrong URL, DSS down, refused key);
     otherwise every object read of a sync would retry with backoff and fail with the same cause.
     """
-    host, key = connection_settings(args)
-    from ..dss.client import make_client
+    from ..dss.client import client_from_env
 
-    verify = not args.no_verify_tls
-    check_connection(make_client(host, key, timeout=min(args.timeout, 10.0), retries=1, verify_tls=verify), key)
-    return make_client(host, key, timeout=args.timeout, pool_size=workers, verify_tls=verify)
+    environ = connection_environment(args)
+    settings: Dict[str, Any] = {"verify_tls": False} if args.no_verify_tls else {}
+    try:
+        check_client = client_from_env(environ, timeout=min(args.timeout, 10.0), retries=1, **settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{str(exc).rstrip('.')} (or pass --host URL, --api-key-file PATH).") from None
+    check_connection(check_client, environ[KEY_VARIABLE])
+    return client_from_env(environ, timeout=args.timeout, pool_size=workers, **settings)
 
 
 def check_connection(client: Any, key: str) -> None:
-    """One cheap authenticated request (``GET /auth/info``); a failure becomes a one-line library error."""
+    """One cheap authenticated request (``GET /auth/info``); a failure becomes a one-line library error
+    (with ``key`` masked, should the client's error quote it)."""
     try:
         client.get_auth_info()
     except Exception as exc:
@@ -229,6 +289,8 @@ def check_connection(client: Any, key: str) -> None:
 
 def state_backend(args: argparse.Namespace) -> LocalFileBackend:
     """The local backend of ``--state PATH``, else of ``.dataiku/state/<env>.state.json``."""
+    from ..backends.local import LocalFileBackend
+
     if getattr(args, "state", None):
         return LocalFileBackend(args.state)
     return LocalFileBackend.for_environment(args.env)
@@ -241,12 +303,15 @@ def state_path(args: argparse.Namespace, positional: Optional[str] = None) -> Pa
     if getattr(args, "state", None):
         return Path(args.state)
     from ..backends.base import validate_environment_name
+    from ..backends.local import DEFAULT_STATE_DIR
 
     return DEFAULT_STATE_DIR / f"{validate_environment_name(args.env)}.state.json"
 
 
 def read_state_file(path: Path) -> State:
     """Load and validate a state file without creating anything (read-only commands)."""
+    from ..state_format import decode_state
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -288,7 +353,6 @@ class ProgressDisplay:
         self._task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        """Record progress; starts the bar once the delay has passed."""
         if not self.enabled:
             return
         with self._lock:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
-from typing import Any, Callable, List, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, List, NamedTuple
 
-from ..backends.local import LocalFileBackend
-from ..diff import DiffEngine
 from ..exceptions import DataikuIaCError
-from ..report._common import summary_sentence
-from ..report.html import render_html
-from ..report.json_report import diffs_to_json
-from ..report.text import render_text
+from ..report.common import summary_sentence
 from .common import describe_counts, out, use_color, write_file
 from .emulator import load_emulator_class
+
+if TYPE_CHECKING:
+    from ..backends.local import LocalFileBackend
 
 DEFAULT_DEMO_DIR = Path(".dataiku") / "demo"
 DEMO_ENVIRONMENT = "demo"
@@ -36,7 +34,6 @@ class Edit(NamedTuple):
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``demo`` command."""
     parser = subparsers.add_parser(
         "demo", help="run the drift demo on an embedded, emulated DSS",
         description="Start an emulated DSS with a sample project, record its state, change it through the API "
@@ -51,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo end to end; 0 when every edit was detected as drift."""
     emulator_class = load_emulator_class()
     from dss_emulator import SAMPLE_PROJECT_KEY
+
+    from ..backends.local import LocalFileBackend
 
     state_dir = Path(args.state_dir)
     backend = LocalFileBackend(clear_previous_run(state_dir) / f"{DEMO_ENVIRONMENT}.state.json")
@@ -85,7 +84,6 @@ class DemoRun:
         self.step_number = 0
 
     def step(self, title: str) -> None:
-        """Print a numbered step header."""
         self.step_number += 1
         out("")
         out(f"[{self.step_number}/7] {title}")
@@ -114,6 +112,9 @@ class DemoRun:
 
     def reload_and_compare(self, state: Any) -> None:
         """Step 3: reload the saved state and diff it with the synced one (no changes)."""
+        from ..diff import DiffEngine
+        from ..report.json_report import diffs_to_json
+
         self.step("Reload it and compare with what was synced")
         loaded = self.manager.load_state()
         report = diffs_to_json(DiffEngine().diff(state, loaded))
@@ -133,6 +134,9 @@ class DemoRun:
 
     def detect_and_report(self, edits: List[Edit]) -> int:
         """Steps 6 and 7: detect the drift, print the report, write the HTML and JSON reports."""
+        from ..report.html import render_html
+        from ..report.text import render_text
+
         self.step("Detect drift: compare DSS with the saved state")
         report = self.manager.detect_drift([self.project_key]).to_report()
         out("")

@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..diff import DiffEngine
-from ..report._common import has_changes
-from ..report.json_report import diffs_to_json
-from .common import add_output_options, read_state_file, state_path
+from .common import add_output_options, emit_report, read_state_file, state_path
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``diff`` command."""
     parser = subparsers.add_parser(
         "diff", help="compare two state files",
         description="Compare two state files (e.g. a snapshot from 'history' and the current state). "
@@ -25,7 +21,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Diff the two files and print the report; 2 when anything changed."""
-    from .common import emit_report
+    from ..diff import DiffEngine
+    from ..report.common import has_changes
+    from ..report.json_report import diffs_to_json
 
     old_path, new_path = state_path(args, args.old_state), state_path(args, args.new_state)
     old, new = read_state_file(old_path), read_state_file(new_path)

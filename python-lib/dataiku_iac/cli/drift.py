@@ -26,7 +26,6 @@ from .common import (
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``drift`` command."""
     parser = subparsers.add_parser(
         "drift", help="show what changed in DSS since the last sync (read-only)",
         description="Read the projects from DSS and compare them with the saved state (the baseline), without "

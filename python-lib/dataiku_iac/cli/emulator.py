@@ -7,21 +7,19 @@ command prints the lines that point the other commands at it.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import threading
 from pathlib import Path
 from typing import Any, List
 
 from ..exceptions import ConfigError
-from .common import URL_VARIABLE, out
+from .common import URL_VARIABLE, out, write_private_file
 
 DEFAULT_PORT = 11200
 DEFAULT_KEY_FILE = Path(".dataiku") / "emulator" / "api-key"
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``emulator`` command."""
     parser = subparsers.add_parser(
         "emulator", help="serve an emulated DSS on 127.0.0.1 (for trying the tool)",
         description="Serve the DSS emulator (the DSS public API, in memory) on 127.0.0.1 until Ctrl-C. "
@@ -93,19 +91,10 @@ def check_port_free(port: int) -> None:
 
 
 def write_key_file(path: str, key: str) -> Path:
-    """Write the key readable by the owner only (restricted before the key is written, not after)."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            if hasattr(os, "fchmod"):  # an existing file keeps its mode on open: tighten it first
-                os.fchmod(handle.fileno(), 0o600)
-            handle.write(key + "\n")
-    except OSError as exc:
-        raise ConfigError(f"Cannot write the API key file {path}: {exc.strerror or exc}. "
-                          "Choose another --api-key-file.") from exc
-    return target
+    """Write the key readable by the owner only; a symbolic link at ``path`` is refused, never written through
+    (it could aim the key at a file another user reads)."""
+    return write_private_file(path, (key + "\n").encode("utf-8"), option="--api-key-file",
+                              what="the API key file ")
 
 
 def wait_forever() -> None:

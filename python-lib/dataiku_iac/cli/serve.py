@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from ..backends.local import DEFAULT_STATE_DIR
 from ..exceptions import ConfigError
@@ -20,6 +20,10 @@ from .common import DEFAULT_ENVIRONMENT, KEY_VARIABLE, URL_VARIABLE, err, out, r
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+#: The names a browser uses for this machine (the same as ``webapp.standalone.LOOPBACK_HOSTS``, kept here so
+#: that parsing the command line imports no Flask).
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,8 +45,15 @@ def add_parser(subparsers: Any) -> None:
                         help=f"address to listen on (default: {DEFAULT_HOST}; note: not the DSS URL, see --dss-url)")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
                         help=f"port to listen on (default: {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--read-only", action="store_true",
-                        help="refuse to accept the live state as the baseline from the page")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="host name the page may be opened under, in the Host and Origin headers (repeatable; "
+                             "default: 127.0.0.1, localhost and ::1, plus the --host address)")
+    writes = parser.add_mutually_exclusive_group()
+    writes.add_argument("--read-only", action="store_true",
+                        help="refuse checks and accepts from the page (the default when not on loopback)")
+    writes.add_argument("--allow-writes", action="store_true",
+                        help="allow checks and accepts from the page when listening on a non-loopback address "
+                             "(anyone who can reach it may then change the baseline: the page has no login)")
     connection = parser.add_argument_group(f"DSS connection (default: ${URL_VARIABLE} and ${KEY_VARIABLE})")
     connection.add_argument("--dss-url", metavar="URL", help=f"DSS base URL (default: ${URL_VARIABLE})")
     connection.add_argument("--api-key-file", metavar="PATH",
@@ -53,11 +64,11 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 0 on Ctrl-C, 1 when the server cannot start."""
     from werkzeug.serving import make_server
 
-    from ..webapp.standalone import LOOPBACK_HOSTS, create_app
+    from ..webapp.standalone import create_app
 
     context = build_context(args)
-    loopback = args.host in LOOPBACK_HOSTS
-    app = create_app(context, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+    app = create_app(context, allowed_hosts=allowed_hosts(args))
+    loopback = is_loopback(args.host)
     try:
         server = make_server(args.host, args.port, app, threaded=True)
     except (OSError, SystemExit) as exc:  # werkzeug exits by itself when the port is taken
@@ -70,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
         out(f"Live checks are off: set {URL_VARIABLE} and {KEY_VARIABLE} to check DSS from the page.")
     if not loopback:
         err(f"Warning: listening on {args.host}: anyone who can reach it sees the state, and the page has no login.")
+        if not args.allow_writes:
+            err("The page is read-only (no checks, no accepts) off loopback; pass --allow-writes to allow them.")
+        if args.host in WILDCARD_HOSTS and not args.allowed_host:
+            err("Only loopback names are allowed in the Host header: pass --allowed-host NAME for the name "
+                "others open the page under.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -79,29 +95,61 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach."""
+    return host.strip("[]").lower() in LOOPBACK_NAMES or host.startswith("127.")
+
+
+def allowed_hosts(args: argparse.Namespace) -> List[str]:
+    """Host names accepted in the Host and Origin headers: loopback names, a specific --host address, and
+    every --allowed-host (a wildcard address is no name a browser would send)."""
+    names = set(LOOPBACK_NAMES)
+    if args.host not in WILDCARD_HOSTS:
+        names.add(args.host.strip("[]").lower())
+    for name in getattr(args, "allowed_host", None) or []:
+        cleaned = name.strip().strip("[]").lower()
+        # One colon is a port (host:8080); IPv6 addresses have several.
+        if not cleaned or cleaned.count(":") == 1 or any(char in cleaned for char in "/@ \t"):
+            raise ConfigError(f"--allowed-host {name[:60]!r}: expected a host name or address, without a port")
+        names.add(cleaned)
+    return sorted(names)
+
+
+def read_only_reason(args: argparse.Namespace) -> str:
+    """Why the page may not write ("" when it may)."""
+    host = getattr(args, "host", DEFAULT_HOST)  # callers building the namespace by hand may leave these out
+    if getattr(args, "read_only", False):
+        return "the server was started with --read-only"
+    if not is_loopback(host) and not getattr(args, "allow_writes", False):
+        return f"the server listens on {host}, off loopback, without --allow-writes"
+    return ""
+
+
 def build_context(args: argparse.Namespace) -> Any:
     """The webapp context for the command line's state location and connection."""
     from ..webapp.context import local_context, local_viewer, manager_factory_for
 
+    reason = read_only_reason(args)
     if args.project or args.folder:
         if not (args.project and args.folder):
             raise ConfigError("Pass both --project KEY and --folder ID to serve a managed folder.")
         if args.state_dir:
             raise ConfigError("Pass either --state-dir or --project/--folder, not both.")
         client = dss_client(args, required=True)
-        from ..plugin.actions import resolve_folder
+        from ..dss.folders import resolve_folder
         from ..plugin.config import FolderRef
         from ..webapp.dss import managed_folder_context
 
-        folder = resolve_folder(client, FolderRef(args.project, args.folder))
+        folder = resolve_folder(client, FolderRef(args.project, args.folder).candidates(), label="--folder")
         return managed_folder_context(client, folder, default_environment=args.env,
-                                      identify=local_viewer(args.read_only), check_origin=True)
+                                      identify=local_viewer(bool(reason), reason), check_origin=True)
     client = dss_client(args, required=False)
     return local_context(
         args.state_dir or DEFAULT_STATE_DIR,
         default_environment=args.env,
         make_manager=manager_factory_for(client) if client is not None else None,
-        read_only=args.read_only,
+        read_only=bool(reason),
+        read_only_reason=reason,
     )
 
 

@@ -7,13 +7,12 @@ from typing import Any, Dict, List
 
 from ..exceptions import ConfigError
 from ..models.state import RESOURCE_TYPES, Resource, State
-from ..report._common import clean
+from ..report.common import clean
 from ..timeutil import format_timestamp
 from .common import add_state_options, describe_counts, json_text, out, read_state_file, state_path
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``show`` command."""
     parser = subparsers.add_parser(
         "show", help="list the resources of a state file",
         description="List the resources a state file holds, with who last changed them in DSS; "

@@ -6,8 +6,6 @@ import argparse
 from typing import Any, Iterable, List, Optional
 
 from ..exceptions import ConfigError
-from ..report._common import change_figures, has_changes
-from ..report.json_report import diffs_to_json
 from .common import (
     add_connection_options,
     add_selection_options,
@@ -18,11 +16,11 @@ from .common import (
     progress_for,
     selected_projects,
     state_backend,
+    state_path,
 )
 
 
 def add_parser(subparsers: Any) -> None:
-    """Register the ``sync`` command."""
     parser = subparsers.add_parser(
         "sync", help="read DSS and save its objects as the state",
         description="Read the named projects (or --all) from DSS and save them in the environment's state file, "
@@ -39,13 +37,18 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Sync, save, and print what was recorded."""
     project_keys = selected_projects(args)
-    backend = state_backend(args)
-    if project_keys is None and not args.all_projects and not backend.exists():
-        raise ConfigError(f"No state at {backend.location} yet: name the projects to sync "
+    path = state_path(args)
+    if project_keys is None and not args.all_projects and not path.is_file():
+        raise ConfigError(f"No state at {path} yet: name the projects to sync "
                           "('dataiku-iac sync PROJECT_KEY...') or pass --all.")
-    had_state = backend.exists()
+    # Connected (and the key checked) before the backend exists: a refused key or a bad URL writes nothing,
+    # not even the state directory.
     client = connect(args, workers=args.workers)
+    backend = state_backend(args)
+    had_state = backend.exists()
     from ..manager import StateManager
+    from ..report.common import change_figures, has_changes
+    from ..report.json_report import diffs_to_json
 
     with progress_for(args) as progress:
         manager = StateManager(backend, client, args.env, workers=args.workers, progress=progress)

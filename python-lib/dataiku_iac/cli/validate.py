@@ -11,7 +11,7 @@ import os
 from typing import Any, Dict
 
 from ..config.validate import validate_config
-from ..report._common import clean
+from ..report.common import clean
 from .common import json_text, out
 
 

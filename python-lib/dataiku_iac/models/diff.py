@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from .state import Resource
 
@@ -96,6 +96,22 @@ class ResourceDiff:
 
     def __str__(self) -> str:
         return f"{self.change_type.symbol} {self.resource_id}"
+
+
+#: The kinds a summary counts, in the seed's order (``DiffEngine.summary``, the JSON report's ``summary``).
+CHANGE_KINDS = ("added", "removed", "modified", "unchanged")
+
+
+def count_changes(kinds: Iterable[Any]) -> Dict[str, int]:
+    """How many resources changed in each way, from their change kinds (:class:`ChangeType` members or their
+    values): ``{"added": N, "removed": N, "modified": N, "unchanged": N}``. Kinds outside those four (a report
+    from a newer format) are not counted. The one place change counts are computed."""
+    counts = dict.fromkeys(CHANGE_KINDS, 0)
+    for kind in kinds:
+        name = kind.value if isinstance(kind, ChangeType) else kind
+        if name in counts:
+            counts[name] += 1
+    return counts
 
 
 def format_path(path: Tuple[PathElement, ...]) -> str:

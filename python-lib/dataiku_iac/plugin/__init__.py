@@ -2,58 +2,37 @@
 
 The glue files in ``python-runnables/`` and ``python-steps/`` are the only code that imports ``dataiku``; they
 call these functions with ``dataiku.api_client()``, the project key and the component's config dict.
+
+The names below are imported on first use: the drift viewer reads ``plugin.config`` alone, and importing this
+package must not pull in the state manager and the sync layer for it.
 """
 
 from __future__ import annotations
 
-from .actions import (
-    PROGRESS_TARGET,
-    CheckOutcome,
-    DriftFoundError,
-    DriftOutcome,
-    PluginError,
-    SyncOutcome,
-    build_backend,
-    check_drift_step,
-    detect_drift_macro,
-    resolve_folder,
-    run_check_drift,
-    run_detect_drift,
-    run_sync,
-    sync_macro,
-)
-from .config import (
-    CheckParams,
-    DriftParams,
-    FolderRef,
-    SyncParams,
-    parse_check_params,
-    parse_drift_params,
-    parse_sync_params,
-)
-from .messages import user_message
+import importlib
+from typing import Any
 
-__all__ = [
-    "PROGRESS_TARGET",
-    "CheckOutcome",
-    "CheckParams",
-    "DriftFoundError",
-    "DriftOutcome",
-    "DriftParams",
-    "FolderRef",
-    "PluginError",
-    "SyncOutcome",
-    "SyncParams",
-    "build_backend",
-    "check_drift_step",
-    "detect_drift_macro",
-    "parse_check_params",
-    "parse_drift_params",
-    "parse_sync_params",
-    "resolve_folder",
-    "run_check_drift",
-    "run_detect_drift",
-    "run_sync",
-    "sync_macro",
-    "user_message",
-]
+_HOMES = {
+    "actions": (
+        "PROGRESS_TARGET", "CheckOutcome", "DriftFoundError", "DriftOutcome", "PluginError", "SyncSummary",
+        "build_backend", "check_drift_step", "detect_drift_macro", "resolve_folder", "run_check_drift",
+        "run_detect_drift", "run_sync", "sync_macro",
+    ),
+    "config": (
+        "CheckParams", "DriftParams", "FolderRef", "SyncParams", "parse_check_params", "parse_drift_params",
+        "parse_sync_params",
+    ),
+    "messages": ("user_message",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

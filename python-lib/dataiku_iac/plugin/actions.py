@@ -12,20 +12,15 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from ..accept import KIND_REPORT, accept_report, store_report
 from ..backends.managed_folder import ManagedFolderBackend
 from ..diff import DiffEngine
-from ..dss.errors import to_library_error
-from ..exceptions import (
-    ConfigError,
-    DataikuIaCError,
-    DSSError,
-    ResourceNotFoundError,
-    StateLockedError,
-    StateWriteError,
-)
+from ..dss.folders import resolve_folder as find_folder
+from ..exceptions import DataikuIaCError, DSSError, PermissionDeniedError, StateLockedError, StateWriteError
 from ..manager import DriftResult, StateManager
 from ..models.diff import ChangeType
 from ..models.state import parse_resource_id
+from ..permissions import client_principal, require_write
 from .config import (
     LABEL_FOLDER,
     SCOPE_ALL,
@@ -66,26 +61,7 @@ class DriftFoundError(DataikuIaCError):
 
 def resolve_folder(client: Any, ref: FolderRef) -> Any:
     """The ``DSSManagedFolder`` a form's value names (an id, a name, or ``PROJECT.id``)."""
-    secrets = client_secrets(client)
-    tried = []
-    for project_key, value in ref.candidates():
-        tried.append(f"'{value}' in project {project_key}")
-        project = client.get_project(project_key)
-        try:
-            folders = project.list_managed_folders()
-        except Exception as exc:
-            error = to_library_error(exc, f"listing the managed folders of project {project_key}", secrets)
-            if isinstance(error, ResourceNotFoundError):
-                continue  # not a project: the value was not PROJECT.id after all
-            raise error from exc
-        for key in ("id", "name"):
-            for folder in folders:
-                if isinstance(folder, Mapping) and folder.get(key) == value:
-                    return project.get_managed_folder(folder["id"])
-    raise ConfigError(
-        f"{LABEL_FOLDER}: no managed folder {' or '.join(tried)}; choose an existing folder "
-        "(or check that you can read it)"
-    )
+    return find_folder(client, ref.candidates(), label=LABEL_FOLDER, secrets=client_secrets(client))
 
 
 def build_backend(client: Any, ref: FolderRef, environment: str, **options: Any) -> ManagedFolderBackend:
@@ -115,7 +91,7 @@ def percent_progress(callback: Optional[MacroProgress]) -> Optional[ProgressFn]:
 
 
 @dataclass(frozen=True)
-class SyncOutcome:
+class SyncSummary:
     """What the sync macro recorded, and where."""
 
     environment: str
@@ -138,18 +114,21 @@ class SyncOutcome:
 
 
 def run_sync(client: Any, project_key: str, params: SyncParams, *, progress: Optional[ProgressFn] = None,
-             backend_options: Optional[Mapping[str, Any]] = None) -> SyncOutcome:
+             backend_options: Optional[Mapping[str, Any]] = None) -> SyncSummary:
     """Sync this project (or every readable one) and store the result as the environment's new state."""
-    backend = build_backend(client, params.folder, params.environment, **dict(backend_options or {}))
+    folder = resolve_folder(client, params.folder)
+    backend = ManagedFolderBackend(folder, params.environment, **dict(backend_options or {}))
     manager = StateManager(backend, client, params.environment, progress=progress)
     created = not backend.exists()
+    authorize = macro_authorizer(client, folder, "record the state of")
     if params.scope == SCOPE_ALL:
-        result = manager.refresh(all_projects=True, include_children=params.include_children)
+        result = manager.refresh(all_projects=True, include_children=params.include_children, authorize=authorize)
     else:
-        result = manager.refresh(project_keys=[project_key], include_children=params.include_children)
+        result = manager.refresh(project_keys=[project_key], include_children=params.include_children,
+                                 authorize=authorize)
     state = result.state
     keys = sorted({parse_resource_id(rid).project_key for rid in state.resources})
-    return SyncOutcome(
+    return SyncSummary(
         environment=params.environment, saved=result.saved, serial=state.serial, lineage=state.lineage,
         location=backend.location, counts=state.counts_by_type(), project_keys=keys,
         changes=len(result.changes()), created=created,
@@ -168,25 +147,57 @@ class DriftOutcome:
     report_location: str
     has_drift: bool
     accepted_serial: Optional[int] = None
+    accept_refused: Optional[str] = None  # why the live state was not accepted
 
     def to_html(self) -> str:
         """The detect-drift macro's HTML result."""
         notes = [_report_note(self.report_name, self.report_location)]
         if self.accepted_serial is not None:
             notes.append(f"The live state was accepted as the new baseline (serial {self.accepted_serial}).")
+        if self.accept_refused is not None:
+            notes.append(f"The live state was not accepted as the baseline: {self.accept_refused}")
         return drift_report_html(self.report, notes)
 
 
 def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, progress: Optional[ProgressFn] = None,
                      backend_options: Optional[Mapping[str, Any]] = None) -> DriftOutcome:
     """Diff live DSS against the saved state, save the report, and optionally accept the live state."""
-    backend = build_backend(client, params.folder, params.environment, **dict(backend_options or {}))
+    folder = resolve_folder(client, params.folder)
+    backend = ManagedFolderBackend(folder, params.environment, **dict(backend_options or {}))
     manager = StateManager(backend, client, params.environment, progress=progress)
     result = manager.detect_drift(include_children=params.include_children)
     report = result.to_report()
     name, location = save_report_if_possible(backend, report)
-    accepted = _accept_live(manager, result) if params.accept_live_as_baseline and result.has_drift else None
-    return DriftOutcome(report, name, location, result.has_drift, accepted)
+    accepted, refused = None, None
+    if params.accept_live_as_baseline and result.has_drift:
+        # The report just shown is what is accepted (no second sync), if the macro user may write every
+        # project it covers and the folder's project; a refusal still shows the drift.
+        try:
+            accepted = accept_report(
+                backend, report, environment=params.environment, source=name, live=result.live,
+                accepted_by=_login(client), authorize=macro_authorizer(client, folder, "accept the live state of"),
+            ).serial
+        except PermissionDeniedError as exc:
+            refused = str(exc)
+    return DriftOutcome(report, name, location, result.has_drift, accepted, refused)
+
+
+def macro_authorizer(client: Any, folder: Any, action: str) -> Callable[[List[str]], None]:
+    """``authorize(project_keys)`` for a macro: the user running it (``client`` acts as them) must be allowed
+    to write every project whose baseline changes, and the project of the state folder."""
+
+    def authorize(project_keys: List[str]) -> None:
+        keys = sorted(set(project_keys) | {folder.project_key})
+        require_write(client, keys, client_principal(client), f"{action} {', '.join(keys)}")
+
+    return authorize
+
+
+def _login(client: Any) -> Optional[str]:
+    try:
+        return client_principal(client).login
+    except DataikuIaCError:
+        return None
 
 
 def save_report_if_possible(backend: ManagedFolderBackend, report: Dict[str, Any]) -> Tuple[Optional[str], str]:
@@ -196,7 +207,7 @@ def save_report_if_possible(backend: ManagedFolderBackend, report: Dict[str, Any
     gets the drift: only the stored copy for the webapp is missing, and the result says why.
     """
     try:
-        name = backend.save_report(report)
+        name = store_report(backend, report, KIND_REPORT)
     except (StateWriteError, StateLockedError, DSSError) as exc:
         logger.warning("Drift report not saved: %s", exc)
         return None, f"the report could not be saved in the folder: {exc}"
@@ -205,15 +216,6 @@ def save_report_if_possible(backend: ManagedFolderBackend, report: Dict[str, Any
 
 def _report_note(name: Optional[str], location: str) -> str:
     return f"Report saved to {location}." if name is not None else f"Note: {location[0].upper()}{location[1:]}"
-
-
-def _accept_live(manager: StateManager, result: DriftResult) -> int:
-    """Store the live state that was just reported as the new baseline (see ``StateManager.accept_live``).
-
-    Saving exactly what the user saw (not a second sync) keeps the report and the new baseline in agreement,
-    and what the check did not cover (other projects, children) is kept as stored.
-    """
-    return manager.accept_live(result).serial
 
 
 @dataclass(frozen=True)

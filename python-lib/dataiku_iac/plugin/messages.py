@@ -7,10 +7,21 @@ client holds is masked. Anything that is not a DataikuIaCError is a bug and is n
 
 from __future__ import annotations
 
-import re
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
-from ..exceptions import DataikuIaCError, DSSError, StateLockedError, StateNotFoundError, StateWriteError
+from ..dss.credentials import client_secrets, safe_text
+from ..dss.errors import host_of, is_timeout, is_transport_error
+from ..exceptions import (
+    DataikuIaCError,
+    DSSError,
+    DSSTimeoutError,
+    DSSUnreachableError,
+    StateLockedError,
+    StateNotFoundError,
+    StateWriteError,
+)
+
+__all__ = ["SYNC_MACRO_LABEL", "client_secrets", "user_message"]
 
 SYNC_MACRO_LABEL = "Dataiku IaC: sync state"
 _MAX_LENGTH = 1500
@@ -23,20 +34,11 @@ def user_message(
     folder: Optional[str] = None,
     secrets: Iterable[Optional[str]] = (),
 ) -> str:
-    """A short, readable message for ``exc`` that says what to do next (no traceback, no secret)."""
-    return _mask(_shorten(_message(exc, environment, folder)), secrets)
+    """A short, readable message for ``exc`` that says what to do next (no traceback, no secret).
 
-
-def client_secrets(client: Any) -> tuple:
-    """The credentials a dataikuapi client holds, to mask them in any message."""
-    session = getattr(client, "_session", None)
-    auth = getattr(session, "auth", None)
-    return (
-        getattr(client, "api_key", None),
-        getattr(client, "internal_ticket", None),
-        getattr(auth, "username", None),
-        getattr(auth, "password", None),
-    )
+    ``secrets``: what :func:`client_secrets` found on the client. Masked before the message is shortened.
+    """
+    return safe_text(_message(exc, environment, folder), secrets, _MAX_LENGTH, one_line=False)
 
 
 def _message(exc: DataikuIaCError, environment: Optional[str], folder: Optional[str]) -> str:
@@ -60,18 +62,20 @@ def _message(exc: DataikuIaCError, environment: Optional[str], folder: Optional[
             )
         return f"The state could not be written{where}: {text}"
     if isinstance(exc, DSSError):
-        return _dss_message(text)
+        return _dss_message(exc)
     return text  # config, corrupted state, sync failures: their own messages already say what to do
 
 
-def _dss_message(text: str) -> str:
+def _dss_message(exc: DSSError) -> str:
     """DSS errors in the plugin's words: the transport's details (retries, sockets) are left to the logs."""
-    host = re.search(r"(?:Cannot reach DSS|DSS) at (https?://[^\s/]+)", text)
-    if host and "did not answer in time" in text:
-        return f"DSS at {host.group(1)} did not answer in time: it may be overloaded; retry later."
-    if host and ("Cannot reach DSS" in text or "unreachable" in text):
-        return f"DSS is unreachable: cannot connect to {host.group(1)}. Check that DSS is running, then retry."
-    return f"DSS refused the request: {text}"
+    # By type: the error itself, or the transport failure it was raised from (e.g. by the state folder).
+    cause = exc.__cause__
+    host = exc.host or (host_of(cause) if cause is not None else None) or "the DSS URL"
+    if isinstance(exc, DSSTimeoutError) or (cause is not None and is_timeout(cause)):
+        return f"DSS at {host} did not answer in time: it may be overloaded; retry later."
+    if isinstance(exc, DSSUnreachableError) or (cause is not None and is_transport_error(cause)):
+        return f"DSS is unreachable: cannot connect to {host}. Check that DSS is running, then retry."
+    return f"DSS refused the request: {exc}"
 
 
 def _where(environment: Optional[str], folder: Optional[str]) -> str:
@@ -81,14 +85,3 @@ def _where(environment: Optional[str], folder: Optional[str]) -> str:
     if folder:
         parts.append(f"in state folder '{folder}'")
     return (" " + " ".join(parts)) if parts else ""
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _MAX_LENGTH else text[: _MAX_LENGTH - 1] + "…"
-
-
-def _mask(text: str, secrets: Iterable[Optional[str]]) -> str:
-    for secret in secrets:
-        if isinstance(secret, str) and len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return re.sub(r"(api[_-]?key[=:]\s*)[^&\s,;]+", r"\1***", text, flags=re.IGNORECASE)

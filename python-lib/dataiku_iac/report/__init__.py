@@ -1,4 +1,5 @@
-"""Renderers of diffs: each turns the engine's list of :class:`ResourceDiff` into one output form."""
+"""Renderers of diffs: ``json_report`` builds the one intermediate form (the drift report dict), ``text`` and
+``html`` render it, and ``common`` holds what they and the CLI share (summary sentence, escaping of DSS text)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import json
 from typing import Any, List, Mapping, Optional
 
 from .. import __version__
-from ._common import (
+from .common import (
     CHANGE_ORDER,
     SYMBOLS,
     attribution,

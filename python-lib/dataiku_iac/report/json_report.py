@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..models.diff import ChangeType, ResourceDiff
+from ..models.diff import ChangeType, ResourceDiff, count_changes
 from ..models.state import Resource, parse_resource_id
 from ..timeutil import format_timestamp
 
@@ -23,7 +23,6 @@ _ACTIONS = {
     ChangeType.MODIFIED: ["update"],
     ChangeType.UNCHANGED: ["no-op"],
 }
-_COUNTED = ("added", "removed", "modified", "unchanged")
 
 
 def diffs_to_json(
@@ -37,16 +36,13 @@ def diffs_to_json(
     ``before``/``after`` are the resources' own attribute dicts, not copies: serialise the report or treat
     it as read-only.
     """
-    counts = {name: 0 for name in _COUNTED}
-    for resource_diff in diffs:
-        counts[resource_diff.change_type.value] += 1
     shown = [
         d for d in sorted(diffs, key=lambda d: d.resource_id)
         if include_unchanged or d.change_type is not ChangeType.UNCHANGED
     ]
     return {
         "format_version": JSON_REPORT_FORMAT_VERSION,
-        "summary": counts,
+        "summary": count_changes(d.change_type for d in diffs),
         "context": dict(context or {}),
         "resource_changes": [resource_change(d) for d in shown],
     }

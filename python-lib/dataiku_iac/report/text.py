@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any, List, Mapping
 
-from ._common import (
+from .common import (
     SYMBOLS,
     attribution,
     clean,
@@ -61,11 +61,12 @@ class _Painter:
         return f"{_STYLES[style]}{text}{_RESET}"
 
 
-def render_text(report: Mapping[str, Any], color: bool = False) -> str:
+def render_text(report: Mapping[str, Any], color: bool = False, include_unchanged: bool = False) -> str:
     """The report as Terraform-like text: context, one block per changed resource, a summary line.
 
     ``color`` adds ANSI colours (callers pass ``stream.isatty()``); without it the text has no escape codes.
-    The result ends without a newline.
+    ``include_unchanged`` also lists the unchanged resources the report holds, one line each (a report holds
+    them when built with ``diffs_to_json(..., include_unchanged=True)``). The result ends without a newline.
     """
     paint = _Painter(color)
     lines: List[str] = []
@@ -75,7 +76,7 @@ def render_text(report: Mapping[str, Any], color: bool = False) -> str:
         width = max(len(label) for label, _ in facts) + 1
         lines += [f"{(label + ':').ljust(width)} {clean(value)}" for label, value in facts]
         lines.append("")
-    changes = resource_changes(report)
+    changes = resource_changes(report, include_unchanged=include_unchanged)
     for change in changes:
         lines += _resource_lines(change, paint)
     if changes:
@@ -88,7 +89,8 @@ def _resource_lines(change: Mapping[str, Any], paint: _Painter) -> List[str]:
     kind = str(change.get("change") or "modified")
     symbol = SYMBOLS.get(kind, "?")
     header = paint(kind if kind in _STYLES else "bold", f"  {symbol} {clean(change.get('address', '?'))}")
-    who = attribution(change)
+    # An unchanged resource's last DSS edit is older than the baseline: "changed by" would mislead.
+    who = attribution(change) if kind != "unchanged" else None
     if who:
         header += "  " + paint("dim", f"({clean(who)})")
     lines = [header]

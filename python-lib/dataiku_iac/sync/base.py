@@ -16,7 +16,8 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, FrozenSet, List, Optional
 from urllib.parse import quote
 
-from ..dss.errors import call_with_retries, to_library_error
+from ..dss.credentials import client_secrets
+from ..dss.errors import to_library_error
 from ..exceptions import ResourceNotFoundError
 from ..models.state import Resource, ResourceMetadata, make_resource_id, parse_resource_id
 from ..timeutil import from_epoch_millis, utc_now
@@ -77,8 +78,6 @@ class ProjectObjectSync(ResourceSync):
 
     #: Fields a list item must hold to count as a full definition (checked per item).
     list_markers: FrozenSet[str] = frozenset()
-    #: Read attempts on transient DSS errors (500s) in the seed-compatible paths.
-    read_attempts = 3
 
     # -- hooks ------------------------------------------------------------------------------------------
 
@@ -122,9 +121,9 @@ class ProjectObjectSync(ResourceSync):
         """Fetch one object; :class:`ResourceNotFoundError` when absent, :class:`DSSError` on other failures."""
         project_key, name = self._address(resource_id)
         try:
-            raw = call_with_retries(lambda: self.read(project_key, name), attempts=self.read_attempts)
+            raw = self.read(project_key, name)
         except Exception as exc:
-            raise to_library_error(exc, f"reading {resource_id}", [getattr(self.client, "api_key", None)]) from exc
+            raise to_library_error(exc, f"reading {resource_id}", client_secrets(self.client)) from exc
         return self.to_resource(project_key, raw)
 
     def list_all(self, project_key: Optional[str] = None) -> List[Resource]:
@@ -132,10 +131,10 @@ class ProjectObjectSync(ResourceSync):
         if not project_key:
             raise ValueError(f"project_key required for listing {self.resource_type}s")
         try:
-            items = call_with_retries(lambda: self.list_items(project_key), attempts=self.read_attempts)
+            items = self.list_items(project_key)
         except Exception as exc:
             raise to_library_error(exc, f"listing {self.resource_type}s of {project_key}",
-                                   [getattr(self.client, "api_key", None)]) from exc
+                                   client_secrets(self.client)) from exc
         resources = []
         for item in items:
             if self.is_complete(item):

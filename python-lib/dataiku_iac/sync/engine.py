@@ -7,9 +7,10 @@ recipe, for its payload; every scenario, for its triggers and steps) are read by
 as their listing arrives. Requests therefore number about ``8 + recipes + scenarios + python scenarios`` per
 project (plus one check per listing served whole), instead of one per object plus the listings.
 
-All or nothing: an object that cannot be read (after the transport's retries and ``read_attempts`` on DSS
-errors) is recorded, the other reads finish, and :class:`SyncError` lists every failure; the caller writes
-nothing. Only DSS saying "does not exist" makes an object absent. A refused API key stops the sync at once.
+All or nothing: an object that cannot be read (after the retries of the client's one retry policy, see
+:mod:`dataiku_iac.dss.client`; the engine never retries on its own) is recorded, the other reads finish,
+and :class:`SyncError` lists every failure; the caller writes nothing. Only DSS saying "does not exist" makes
+an object absent. A refused API key stops the sync at once.
 
 ``progress(done, total)`` is called from the calling thread; ``total`` grows while listings arrive (each
 listing adds its objects) and is final once every listing is in.
@@ -23,7 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..dss.errors import call_with_retries, is_auth_error, is_not_found, to_library_error
+from ..dss.credentials import client_secrets
+from ..dss.errors import is_auth_error, is_not_found, to_library_error
 from ..exceptions import ResourceNotFoundError, SyncError
 from ..models.state import Resource, make_resource_id
 from .base import ProjectObjectSync, Raw
@@ -82,20 +84,17 @@ class SyncEngine:
 
     ``workers`` bounds the concurrent requests (size the client's pool to it, see
     :func:`dataiku_iac.dss.client.ensure_pool`); ``progress(done, total)`` is called from the calling thread
-    as objects are read; ``read_attempts``/``retry_backoff`` retry transient DSS errors (500s) of a read.
+    as objects are read. Retries are the client's (:func:`dataiku_iac.dss.client.harden_client`).
     """
 
     def __init__(self, client: Any, *, workers: int = DEFAULT_WORKERS, rules: Optional[SyncRules] = None,
-                 progress: Optional[ProgressCallback] = None, read_attempts: int = 3, retry_backoff: float = 0.5,
-                 verify_lists: bool = True) -> None:
+                 progress: Optional[ProgressCallback] = None, verify_lists: bool = True) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.client = client
         self.workers = workers
         self.rules = rules if rules is not None else SyncRules()
         self.progress = progress
-        self.read_attempts = read_attempts
-        self.retry_backoff = retry_backoff
         self.verify_lists = verify_lists
         self.project_sync = ProjectSync(client, self.rules)
         self.child_syncs: Dict[str, ProjectObjectSync] = {
@@ -107,7 +106,7 @@ class SyncEngine:
     def list_project_keys(self) -> List[str]:
         """Keys of every project the API key can read."""
         try:
-            return sorted(self._retrying(self.project_sync.list_keys))
+            return sorted(self.project_sync.list_keys())
         except Exception as exc:
             raise to_library_error(exc, "listing projects", self._secrets()) from exc
 
@@ -140,12 +139,12 @@ class SyncEngine:
     # -- tasks (run in the pool) ----------------------------------------------------------------------
 
     def _read_project(self, key: str) -> Resource:
-        raw = self._retrying(lambda: self.project_sync.read(key))
+        raw = self.project_sync.read(key)
         return self.project_sync.to_resource(key, raw)
 
     def _list_children(self, key: str, rtype: str) -> _Listing:
         sync = self.child_syncs[rtype]
-        items = self._retrying(lambda: sync.list_items(key))
+        items = sync.list_items(key)
         complete = [item for item in items if sync.is_complete(item)]
         if complete and self.verify_lists and not self._list_matches_get(sync, key, complete[0]):
             logger.info("%s list items of %s differ from their definitions: reading each", rtype, key)
@@ -161,7 +160,7 @@ class SyncEngine:
     def _list_matches_get(self, sync: ProjectObjectSync, key: str, item: Raw) -> bool:
         """Check once per listing that a list item builds the same resource as its GET."""
         try:
-            raw = self._retrying(lambda: sync.read(key, sync.item_name(item)))
+            raw = sync.read(key, sync.item_name(item))
         except Exception as exc:
             if is_not_found(exc):
                 return True  # deleted meanwhile: nothing to compare, and round two will not ask again
@@ -171,16 +170,13 @@ class SyncEngine:
         return _fingerprint(listed) == _fingerprint(read)
 
     def _read_object(self, sync: ProjectObjectSync, key: str, name: str) -> Resource:
-        raw = self._retrying(lambda: sync.read(key, name))
+        raw = sync.read(key, name)
         return sync.to_resource(key, raw)
 
     # -- helpers --------------------------------------------------------------------------------------
 
-    def _retrying(self, function: Callable[[], Any]) -> Any:
-        return call_with_retries(function, attempts=self.read_attempts, backoff=self.retry_backoff)
-
-    def _secrets(self) -> List[Any]:
-        return [getattr(self.client, "api_key", None)]
+    def _secrets(self) -> Tuple[str, ...]:
+        return client_secrets(self.client)
 
 
 def _fingerprint(resource: Resource) -> Tuple[Any, ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, List, Optional
 
-from ..dss.errors import call_with_retries, is_auth_error, to_library_error
+from ..dss.credentials import client_secrets
+from ..dss.errors import is_auth_error, to_library_error
 from ..models.state import Resource, make_resource_id, parse_resource_id
 from .base import Raw, ResourceSync, version_metadata
 
@@ -21,8 +22,6 @@ class ProjectSync(ResourceSync):
 
     Three GETs per project (settings, permissions, variables); the listing only gives summaries.
     """
-
-    read_attempts = 3
 
     @property
     def resource_type(self) -> str:
@@ -67,18 +66,15 @@ class ProjectSync(ResourceSync):
             metadata=version_metadata(raw, project_key),
         )
 
-    def _secrets(self) -> List[Any]:
-        return [getattr(self.client, "api_key", None)]
-
     def fetch(self, resource_id: str) -> Resource:
         """Fetch ``project.KEY``; :class:`ResourceNotFoundError` when the project does not exist."""
         address = parse_resource_id(resource_id)
         if address.resource_type != "project":
             raise ValueError(f"Invalid project resource_id: {resource_id} (expected project.PROJECT_KEY)")
         try:
-            raw = call_with_retries(lambda: self.read(address.project_key), attempts=self.read_attempts)
+            raw = self.read(address.project_key)
         except Exception as exc:
-            raise to_library_error(exc, f"reading project {address.project_key}", self._secrets()) from exc
+            raise to_library_error(exc, f"reading project {address.project_key}", client_secrets(self.client)) from exc
         return self.to_resource(address.project_key, raw)
 
     def list_all(self, project_key: Optional[str] = None) -> List[Resource]:
@@ -86,7 +82,7 @@ class ProjectSync(ResourceSync):
         if project_key:
             return [self.fetch(make_resource_id("project", project_key))]
         try:
-            keys = call_with_retries(self.list_keys, attempts=self.read_attempts)
+            keys = self.list_keys()
         except Exception as exc:
-            raise to_library_error(exc, "listing projects", self._secrets()) from exc
+            raise to_library_error(exc, "listing projects", client_secrets(self.client)) from exc
         return [self.fetch(make_resource_id("project", key)) for key in keys]

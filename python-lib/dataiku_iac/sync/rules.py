@@ -5,9 +5,9 @@ All of it is data in this one module, so a reviewer can read why each field is o
 - :data:`TRACKED_FIELDS`: per type, the top-level fields a user configures (what the server stamps is left out);
 - :data:`DEFAULT_IGNORE_RULES`: paths inside those fields that change without a configuration edit, one
   :class:`IgnoreRule` per field with its reason (reference ``dss-rest-api.md`` §4); users add their own;
-- secrets: values under keys that name credentials are replaced by a marker that changes with the value, and so
-  are passwords written into URLs (``https://user:PASSWORD@host``) and URL query parameters that name
-  credentials (``?access_token=...``), wherever such a URL appears;
+- secrets: values under keys that name credentials are replaced by a keyed marker that changes with the value,
+  and so are the secrets the text rules of :mod:`dataiku_iac.redaction` find in any string (URL credentials,
+  connection strings, signatures, literals assigned to secret-named variables in code);
 - normalisation: sets DSS returns in its own order (tags, permissions) are sorted, and absent metadata fields
   take their empty value (:data:`FIELD_DEFAULTS`).
 
@@ -19,14 +19,28 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import hashlib
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ..canonical import canonical_json
 from ..exceptions import ConfigError, StateFormatError
 from ..models.state import RESOURCE_TYPES
+from ..redaction import (
+    MARKER,
+    REDACTION_PREFIX,
+    SECRET_WORDS,
+    RedactionKey,
+    TextRedactor,
+    key_words,
+    names_secret,
+)
+from ..redaction_key import KeyLike, resolve_key
+
+__all__ = [
+    "DEFAULT_IGNORE_RULES", "FIELD_DEFAULTS", "REDACTION_PREFIX", "SECRET_WORDS", "TRACKED_FIELDS", "IgnoreRule",
+    "SyncRules", "key_words", "names_secret", "normalise", "redact_secrets", "redact_urls", "redaction_marker",
+    "to_rule",
+]
 
 ANY_TYPE = "*"
 
@@ -129,71 +143,26 @@ DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
     *(IgnoreRule("saved_model", f"miniTask.**.{key}", _UI_STATE) for key in _DATA_TABLE_UI_KEYS),
 )
 
-#: Words that, as a word of a key (``dbPassword``, ``api_key``, ``sasToken``...), mark its value as a secret.
-SECRET_WORDS: FrozenSet[str] = frozenset({
-    "password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credential",
-    "credentials", "privatekey", "authorization",
-    "webhookurl",  # Slack and Teams webhook URLs: whoever holds the URL may post
-})
-_KEY_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-REDACTION_PREFIX = "<redacted:sha256:"
+def redaction_marker(value: Any, key: Optional[KeyLike] = None) -> str:
+    """``<redacted:hmac:KEYID:XXXXXXXXXXXX>``: a keyed hash of the value (the default key unless ``key``)."""
+    return resolve_key(key).marker(value)
 
 
-def key_words(key: str) -> List[str]:
-    """The lower-case words of a key: ``dbPassword`` -> ``["db", "password"]``, ``API_KEY`` -> ``["api", "key"]``."""
-    return [word.lower() for word in _KEY_WORDS.findall(key)]
-
-
-@functools.lru_cache(maxsize=4096)
-def names_secret(key: str, extra_words: FrozenSet[str] = frozenset()) -> bool:
-    """True when a key names a credential: one of its words, or two adjacent words joined, is a secret word."""
-    words = key_words(key)
-    vocabulary = SECRET_WORDS | extra_words
-    joined_pairs = (a + b for a, b in zip(words, words[1:]))
-    compact = key.lower().replace("_", "").replace("-", "")
-    return compact in vocabulary or any(w in vocabulary for w in words) or any(p in vocabulary for p in joined_pairs)
-
-
-def redaction_marker(value: Any) -> str:
-    """``<redacted:sha256:XXXXXXXXXXXX>``: 12 hex digits of the value's SHA-256, so a changed secret shows."""
-    text = value if isinstance(value, str) else canonical_json(value)
-    return f"{REDACTION_PREFIX}{hashlib.sha256(text.encode('utf-8')).hexdigest()[:12]}>"
-
-
-# A URL, and inside it the password of its user info and its query parameters.
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
-_URL_PASSWORD = re.compile(r"^(?P<head>[^/?#]*://[^\s/?#@:]*:)(?P<password>[^\s/?#@]+)(?=@)")
-_QUERY_PARAMETER = re.compile(r"(?P<head>[?&;](?P<name>[^=&#;?]+)=)(?P<value>[^&#;]+)")
-
-
-def redact_urls(text: str, extra_words: FrozenSet[str] = frozenset()) -> str:
-    """``text`` with the passwords of the URLs it holds, and their query parameters that name credentials,
-    replaced by their redaction marker (``https://etl:<redacted:sha256:...>@db/x?token=<redacted:...>``)."""
-    if "://" not in text:
-        return text
-
-    def parameter(match: re.Match) -> str:
-        value = match["value"]
-        if names_secret(match["name"], extra_words) and not value.startswith(REDACTION_PREFIX):
-            return match["head"] + redaction_marker(value)
-        return match.group()
-
-    def url(match: re.Match) -> str:
-        found = _URL_PASSWORD.sub(lambda m: m["head"] + redaction_marker(m["password"]), match.group(), count=1)
-        return _QUERY_PARAMETER.sub(parameter, found) if "=" in found else found
-
-    return _URL.sub(url, text)
+def redact_urls(text: str, extra_words: FrozenSet[str] = frozenset(), key: Optional[KeyLike] = None) -> str:
+    """``text`` with the secrets the text rules find (URL credentials and signatures, connection strings, code
+    literals) replaced by their marker (``https://etl:<redacted:hmac:...>@db/x?token=<redacted:...>``)."""
+    return TextRedactor(resolve_key(key), frozenset(extra_words)).redact(text)
 
 
 def _is_redactable(value: Any) -> bool:
     # Flags and counts under such keys ("useToken": true) hold no secret; empty values neither.
     return isinstance(value, (str, dict, list)) and len(value) > 0 and not (
-        isinstance(value, str) and value.startswith(REDACTION_PREFIX))
+        isinstance(value, str) and MARKER.fullmatch(value))
 
 
-def redact_secrets(node: Any, extra_words: FrozenSet[str] = frozenset()) -> Any:
-    """A copy of ``node`` where values under credential-naming keys are replaced by their redaction marker."""
-    return _transform(node, None, frozenset(extra_words))
+def redact_secrets(node: Any, extra_words: FrozenSet[str] = frozenset(), key: Optional[KeyLike] = None) -> Any:
+    """A copy of ``node`` where values under credential-naming keys, and secrets in text, become markers."""
+    return _transform(node, None, TextRedactor(resolve_key(key), frozenset(extra_words)))
 
 
 def _split_path(path: str) -> Tuple[str, ...]:
@@ -255,7 +224,7 @@ def _matcher(patterns: FrozenSet[Pattern]) -> _PathMatcher:
     return _PathMatcher(patterns)
 
 
-def _transform(node: Any, matcher: Optional[_PathMatcher], secret_words: FrozenSet[str]) -> Any:
+def _transform(node: Any, matcher: Optional[_PathMatcher], redactor: TextRedactor) -> Any:
     """A copy of ``node`` without ignored paths, with secrets redacted (one pass; lists are transparent)."""
     if isinstance(node, dict):
         result = {}
@@ -265,15 +234,15 @@ def _transform(node: Any, matcher: Optional[_PathMatcher], secret_words: FrozenS
                 ignored, child = matcher.step(key)
                 if ignored:
                     continue
-            value = _transform(value, child, secret_words)
-            if isinstance(key, str) and names_secret(key, secret_words) and _is_redactable(value):
-                value = redaction_marker(value)
+            value = _transform(value, child, redactor)
+            if isinstance(key, str) and names_secret(key, redactor.extra_words) and _is_redactable(value):
+                value = redactor.key.marker(value)
             result[key] = value
         return result
     if isinstance(node, list):
-        return [_transform(item, matcher, secret_words) for item in node]
-    if isinstance(node, str) and "://" in node:
-        return redact_urls(node, secret_words)
+        return [_transform(item, matcher, redactor) for item in node]
+    if isinstance(node, str):
+        return redactor.redact(node)
     return node
 
 
@@ -323,11 +292,25 @@ class SyncRules:
     """
 
     def __init__(self, ignore_rules: Iterable[RuleLike] = (), *, include_defaults: bool = True,
-                 secret_words: Iterable[str] = ()) -> None:
+                 secret_words: Iterable[str] = (), redaction_key: Optional[KeyLike] = None) -> None:
         user_rules = tuple(to_rule(rule) for rule in ignore_rules)
         self.rules: Tuple[IgnoreRule, ...] = (DEFAULT_IGNORE_RULES if include_defaults else ()) + user_rules
         self.secret_words = frozenset(word.lower() for word in secret_words)
         self._roots: Dict[Tuple[str, Optional[str]], _PathMatcher] = {}
+        self._given_key = redaction_key
+        self._redactor: Optional[TextRedactor] = None
+
+    @property
+    def redaction_key(self) -> RedactionKey:
+        """The key of the markers (resolved on first use: see :mod:`dataiku_iac.redaction_key`)."""
+        return self.redactor.key
+
+    @property
+    def redactor(self) -> TextRedactor:
+        """The text rules with this sync's key and secret words."""
+        if self._redactor is None:
+            self._redactor = TextRedactor(resolve_key(self._given_key), self.secret_words)
+        return self._redactor
 
     def rules_for(self, resource_type: str, subtype: Optional[str] = None) -> List[IgnoreRule]:
         """The ignore rules that apply to a resource of this type and DSS subtype."""
@@ -351,7 +334,7 @@ class SyncRules:
             if value is not None or key in source:
                 selected[key] = value
         try:
-            attributes = _transform(selected, self._root(resource_type, subtype), self.secret_words)
+            attributes = _transform(selected, self._root(resource_type, subtype), self.redactor)
         except RecursionError:
             raise StateFormatError(f"{resource_type} attributes are nested too deeply to be recorded") from None
         return normalise(resource_type, attributes)

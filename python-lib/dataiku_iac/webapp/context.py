@@ -11,13 +11,14 @@ import getpass
 import logging
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Union
 
 from ..backends.base import StateBackend, validate_environment_name
 from ..backends.local import LocalFileBackend
-from ..exceptions import ConfigError, DataikuIaCError
+from ..exceptions import ConfigError, DataikuIaCError, PermissionDeniedError
 
 logger = logging.getLogger("dataiku_iac.webapp")
 
@@ -26,20 +27,29 @@ ProgressFn = Callable[[int, int], None]
 #: ``make_manager(environment, backend, progress) -> StateManager``
 ManagerFactory = Callable[[str, StateBackend, Optional[ProgressFn]], Any]
 
+#: ``authorize(viewer, project_keys, action)`` raises unless the viewer may change those projects' baselines
+#: (``action`` completes "<login> may not ...").
+Authorize = Callable[["Viewer", List[str], str], None]
+#: Backends kept for environments that exist: a request naming a new environment costs one lookup, not memory.
+MAX_CACHED_BACKENDS = 32
+
 _STATE_FILE = re.compile(r"(?P<env>[^/\\]+)\.state\.json")
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The browser user as the host identified them, and whether they may write the project.
+    """The browser user as the host identified them, and whether they may write the state's project.
 
     ``login`` is None when the host could not tell who is viewing; ``reason`` says why writing is refused.
+    ``groups`` and ``dss_admin`` (as DSS named them) let :data:`Authorize` decide per project.
     """
 
     login: Optional[str]
     may_write: bool = False
     display_name: Optional[str] = None
     reason: str = ""
+    groups: FrozenSet[str] = frozenset()
+    dss_admin: bool = False
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON form for the page (never includes groups or secrets)."""
@@ -51,6 +61,13 @@ class Viewer:
         }
 
 
+def writers_only(viewer: Viewer, project_keys: List[str], action: str) -> None:
+    """The :data:`Authorize` of a host without per-project permissions (``serve``): the viewer's own flag."""
+    if not viewer.may_write:
+        because = f" ({viewer.reason})" if viewer.reason else ""
+        raise PermissionDeniedError(f"{viewer.login or 'This viewer'} may not {action}{because}")
+
+
 @dataclass
 class WebappContext:
     """Everything the routes ask of their host.
@@ -58,8 +75,10 @@ class WebappContext:
     - ``backend_for(environment)``: the state backend of an environment; the routes validate the name first.
     - ``list_environments()``: the environments that have a stored state.
     - ``identify(headers)``: the viewer (:class:`Viewer`) of a request, from its HTTP headers.
-    - ``make_manager(environment, backend, progress)``: a ``StateManager`` for live checks and accepting the
-      live state as the baseline; None when the host has no DSS connection (those routes then answer 503).
+    - ``authorize(viewer, project_keys, action)``: refuses (raises) a change of those projects' baselines by
+      the viewer; inside DSS, write permission on each of them and on the state folder's project.
+    - ``make_manager(environment, backend, progress)``: a ``StateManager`` for live checks; None when the
+      host has no DSS connection (those routes then answer 503).
     - ``project_keys``: the projects a live check covers (None: those in the baseline).
     - ``check_origin``: refuse mutating requests whose ``Origin`` is another site (outside DSS; inside DSS
       the backend sits behind DSS's own proxy and authentication).
@@ -74,19 +93,38 @@ class WebappContext:
     check_origin: bool = False
     title: str = "DSS drift"
     location: str = ""
-    _backends: Dict[str, StateBackend] = field(default_factory=dict, repr=False)
+    authorize: Authorize = writers_only
+    max_cached_backends: int = MAX_CACHED_BACKENDS
+    _backends: OrderedDict[str, StateBackend] = field(default_factory=OrderedDict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def backend(self, environment: str) -> StateBackend:
-        """The (cached) backend of a validated environment name."""
+        """The backend of a validated environment name; kept (LRU, bounded) only once its state exists."""
         validate_environment_name(environment)
-        backend = self._backends.get(environment)
-        if backend is None:
-            backend = self._backends[environment] = self.backend_for(environment)
+        with self._guard:
+            backend = self._backends.get(environment)
+            if backend is not None:
+                self._backends.move_to_end(environment)
+                return backend
+        backend = self.backend_for(environment)
+        if backend.exists():
+            with self._guard:
+                self._backends[environment] = backend
+                while len(self._backends) > self.max_cached_backends:
+                    self._backends.popitem(last=False)
         return backend
 
     def environments(self) -> List[str]:
         """Sorted environment names with a state, plus the default one (so a fresh setup still shows)."""
-        names = {self.default_environment}
+        return sorted(set(self._stored_environments()) | {self.default_environment})
+
+    def opening_environment(self) -> str:
+        """The environment the page opens on: the default one if it has a state, else the first that has."""
+        stored = self._stored_environments()
+        return self.default_environment if self.default_environment in stored or not stored else stored[0]
+
+    def _stored_environments(self) -> List[str]:
+        names = set()
         for name in self.list_environments():
             try:
                 names.add(validate_environment_name(name))
@@ -108,14 +146,15 @@ def environments_from_paths(paths: Sequence[str]) -> List[str]:
     return sorted(names)
 
 
-def local_viewer(read_only: bool = False) -> Callable[[Mapping[str, str]], Viewer]:
+def local_viewer(read_only: bool = False, reason: str = "the server was started with --read-only"
+                 ) -> Callable[[Mapping[str, str]], Viewer]:
     """The viewer outside DSS: whoever runs ``dataiku-iac serve`` (it binds the loopback interface)."""
     try:
         login = getpass.getuser()
     except Exception:  # no user database entry, e.g. in some containers
         login = "local user"
-    reason = "the server was started with --read-only" if read_only else ""
-    viewer = Viewer(login=login, may_write=not read_only, display_name=f"{login} (local)", reason=reason)
+    viewer = Viewer(login=login, may_write=not read_only, display_name=f"{login} (local)",
+                    reason=reason if read_only else "")
     return lambda headers: viewer
 
 
@@ -125,6 +164,7 @@ def local_context(
     default_environment: str = "dev",
     make_manager: Optional[ManagerFactory] = None,
     read_only: bool = False,
+    read_only_reason: str = "the server was started with --read-only",
     project_keys: Optional[List[str]] = None,
 ) -> WebappContext:
     """A context over a local state directory (``<state_dir>/<env>.state.json``), for ``serve`` and tests."""
@@ -133,7 +173,7 @@ def local_context(
     return WebappContext(
         backend_for=lambda env: LocalFileBackend.for_environment(env, directory),
         list_environments=lambda: environments_from_paths([p.name for p in directory.glob("*.state.json")]),
-        identify=local_viewer(read_only),
+        identify=local_viewer(read_only, read_only_reason),
         make_manager=make_manager,
         default_environment=default_environment,
         project_keys=project_keys,

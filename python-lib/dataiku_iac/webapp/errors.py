@@ -9,6 +9,7 @@ from ..exceptions import (
     DataikuIaCError,
     DSSError,
     InvalidResourceIdError,
+    PermissionDeniedError,
     ResourceNotFoundError,
     StateConflictError,
     StateFormatError,
@@ -63,14 +64,20 @@ class ConflictError(WebappError):
 
 
 class UnavailableError(WebappError):
-    """The host cannot do this at all (e.g. a live check without a DSS connection)."""
+    """The host cannot do this (a live check without a DSS connection), or not now (``retry_after`` seconds:
+    the backend is busy building other reports)."""
 
     status = 503
+
+    def __init__(self, message: str, status: int = 0, retry_after: int = 0) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
 
 
 # Checked in order: the first class an error is an instance of gives its status.
 _STATUSES: Tuple[Tuple[type, int], ...] = (
     (WebappError, 0),
+    (PermissionDeniedError, 403),
     (ConfigError, 400),
     (InvalidResourceIdError, 400),
     (StateFormatError, 400),

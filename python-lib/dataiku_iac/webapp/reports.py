@@ -18,35 +18,88 @@ from ..diff import DiffEngine
 from ..exceptions import StateNotFoundError
 from ..report.json_report import diffs_to_json
 from ..timeutil import format_timestamp
+from .errors import UnavailableError
 
 DEFAULT_CACHE_SIZE = 6
+#: Reports built at once: a diff of two 5,000-resource serials holds both states and the report in memory.
+DEFAULT_MAX_BUILDS = 2
+#: Seconds a refused request is told to wait (``Retry-After``).
+DEFAULT_RETRY_AFTER = 5
+
+
+class _Build:
+    """A report being built: the requests for the same key wait for it instead of building it again."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.report: Optional[Dict[str, Any]] = None
+        self.error: Optional[BaseException] = None
 
 
 class ReportCache:
-    """A thread-safe LRU of report dicts (treat them as read-only)."""
+    """A thread-safe LRU of report dicts (treat them as read-only) that builds each missing one once.
 
-    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
+    At most ``max_builds`` different reports are built at a time; a request for another one meanwhile is
+    refused with :class:`UnavailableError` (503, ``Retry-After``) rather than queued, so that any number of
+    viewers asking for distinct diffs cannot exhaust the memory.
+    """
+
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE, max_builds: int = DEFAULT_MAX_BUILDS,
+                 retry_after: int = DEFAULT_RETRY_AFTER) -> None:
         self.size = size
+        self.max_builds = max_builds
+        self.retry_after = retry_after
+        self.builds_started = 0
         self._items: OrderedDict = OrderedDict()
+        self._building: Dict[Hashable, _Build] = {}
         self._lock = threading.Lock()
 
     def get_or_build(self, key: Hashable, build: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
-        """The cached report for ``key``, building (outside the lock) and keeping it when absent."""
+        """The cached report for ``key``; built (outside the lock) by the first request, awaited by the others."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        report = build()
-        self.put(key, report)
-        return report
+            pending = self._building.get(key)
+            owner = pending is None
+            if pending is None:
+                if len(self._building) >= self.max_builds:
+                    raise UnavailableError(
+                        "The drift viewer is busy building other reports; try again in a few seconds",
+                        retry_after=self.retry_after)
+                pending = self._building[key] = _Build()
+                self.builds_started += 1
+        if not owner:
+            pending.done.wait()
+            if pending.error is not None:
+                raise pending.error
+            return pending.report  # type: ignore[return-value]
+        return self._build(key, pending, build)
+
+    def _build(self, key: Hashable, pending: _Build, build: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
+        try:
+            pending.report = build()
+        except BaseException as exc:
+            pending.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._building[key]
+                if pending.error is None:
+                    self._keep(key, pending.report)  # type: ignore[arg-type]
+            pending.done.set()
+        return pending.report
 
     def put(self, key: Hashable, report: Dict[str, Any]) -> None:
         """Keep ``report`` under ``key``, dropping the least recently used entries beyond the size."""
         with self._lock:
-            self._items[key] = report
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._keep(key, report)
+
+    def _keep(self, key: Hashable, report: Dict[str, Any]) -> None:
+        self._items[key] = report
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 def stored_report(

@@ -12,8 +12,9 @@ Routes (every one takes ``env``, default: the context's environment)::
     GET  /api/compare?env=&from=&to=               index of the diff between two saved serials
     GET  /api/compare/change?env=&from=&to=&address=
     GET  /api/resource?env=&address=&serial=       one resource's attributes (current state or a serial)
-    POST /api/check?env=                           start a live drift check (202, a job)
-    POST /api/accept?env=  {"expected_serial": N}  accept the live state as the baseline (202, a job)
+    POST /api/check?env=                           start a live drift check (202, a job); writers only
+    POST /api/accept?env=  {"report", "expected_serial"}  store the reviewed report's live state as the
+                                                   baseline (202, a job); writers of every covered project
     GET  /api/jobs/<id>?wait=                      a job's progress and outcome
 
 Errors answer ``{"error": {"status", "message"}}`` with the status; a traceback never leaves the backend.
@@ -31,15 +32,12 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from ..diff import DiffEngine
+from ..accept import KIND_CHECK, AcceptOutcome, accept_report, covered_projects, store_report
 from ..exceptions import DataikuIaCError, StateNotFoundError
 from ..models.state import parse_resource_id
-from ..report.json_report import diffs_to_json
-from ..timeutil import format_timestamp, utc_now
-from .context import ContextProvider, WebappContext
+from .context import ContextProvider, Viewer, WebappContext
 from .errors import (
     BadRequestError,
-    ConflictError,
     ForbiddenError,
     NotAuthenticatedError,
     UnavailableError,
@@ -56,6 +54,7 @@ API_PREFIX = "/api"
 _SERIAL = re.compile(r"[0-9]{1,9}")
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 _MAX_ADDRESS = 1000
+_MAX_NAME = 200
 _MAX_WAIT = 10.0
 
 
@@ -116,7 +115,7 @@ class _Routes:
     def environments(self) -> Response:
         ctx = self.ctx
         return json_response(
-            {"environments": ctx.environments(), "default": ctx.default_environment, "title": ctx.title,
+            {"environments": ctx.environments(), "default": ctx.opening_environment(), "title": ctx.title,
              "live_checks": ctx.make_manager is not None}
         )
 
@@ -184,7 +183,11 @@ class _Routes:
     # -- actions ------------------------------------------------------------------------------------
 
     def check(self) -> Response:
-        """Start a live drift check: sync now, diff against the saved state, store the report."""
+        """Start a live drift check: sync now, diff against the saved state, store the report.
+
+        It stores a report in the state folder, so it needs an identified viewer allowed to change the
+        baselines it checks (:data:`WebappContext.authorize`): a reader cannot fill the report store.
+        """
         ctx = self.ctx
         _check_post(ctx)
         env, backend = self._backend()
@@ -194,13 +197,16 @@ class _Routes:
                 f"No baseline state for environment {env!r} yet: run a sync first (the sync-state macro, or "
                 "'dataiku-iac sync'), then check for drift"
             )
-        viewer = ctx.identify(request.headers)
+        viewer = _identified(ctx, "the drift check was not run")
+        keys = list(ctx.project_keys) if ctx.project_keys else project_keys_of(backend.load())
+        ctx.authorize(viewer, keys, f"run a drift check of {env!r} (it stores a report)")
 
         def work(progress: Any) -> Dict[str, Any]:
             manager = make_manager(env, backend, progress)
             result = manager.detect_drift(project_keys=ctx.project_keys)
             report = result.to_report()
-            name = backend.save_report(report)
+            report["context"]["checked_by"] = viewer.login
+            name = store_report(backend, report, KIND_CHECK)
             self.cache.put(("report", env, name), report)
             return {"report": name, "has_drift": bool(result.has_drift), "summary": dict(result.summary)}
 
@@ -208,66 +214,58 @@ class _Routes:
         return json_response(job.to_dict(), 202)
 
     def accept(self) -> Response:
-        """Accept the live state as the new baseline (sync and save); needs write access to the project."""
+        """Accept the drift report on screen as the new baseline (no second sync).
+
+        Body: ``{"report": name (default: the newest), "expected_serial": N}``. Needs an identified viewer
+        allowed to change the baseline of every project the report covers (and the state folder's project).
+        """
         ctx = self.ctx
         body = _check_post(ctx)
         env, backend = self._backend()
-        make_manager = _live(ctx)
-        viewer = ctx.identify(request.headers)
-        if not viewer.login:
-            raise NotAuthenticatedError(
-                f"Could not tell who you are, so the baseline was not changed{_because(viewer.reason)}"
-            )
-        if not viewer.may_write:
-            raise ForbiddenError(
-                f"{viewer.login} may not accept the live state as the baseline: that needs write access to the "
-                f"project{_because(viewer.reason)}"
-            )
+        viewer = _identified(ctx, "the baseline was not changed")
         expected = body.get("expected_serial")
         if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
             raise BadRequestError("expected_serial must be an integer")
-        current = backend.load()
-        if expected is not None and current.serial != expected:
-            raise ConflictError(
-                f"The baseline of {env!r} is now serial {current.serial}, not {expected}: someone saved it "
-                "meanwhile. Reload the page, review the drift again, then accept."
-            )
+        wanted = body.get("report")
+        if wanted is not None and (not isinstance(wanted, str) or not wanted or len(wanted) > _MAX_NAME):
+            raise BadRequestError("report must be the name of a stored drift report")
+        name, report = stored_report(self.cache, env, backend, wanted)
+        ctx.authorize(viewer, covered_projects(report), "accept the live state as the baseline")
 
         def work(progress: Any) -> Dict[str, Any]:
-            manager = make_manager(env, backend, progress)
-            result = manager.refresh(project_keys=ctx.project_keys)
-            state = result.state
-            # Right after the save the live state is the baseline: store the (empty) drift report of that
-            # moment, so the page shows "no drift" against the new serial rather than the old report.
-            accepted = len(result.changes())
-            context = {
-                "environment": env,
-                "baseline_serial": state.serial,
-                "baseline_lineage": state.lineage,
-                "baseline_updated_at": format_timestamp(state.updated_at),
-                "checked_at": format_timestamp(utc_now()),
-                "project_keys": project_keys_of(state),
-                "has_drift": False,
-                "accepted_by": viewer.login,
-                "accepted_changes": accepted,
-            }
-            report = diffs_to_json(DiffEngine().diff(state, state), context=context)
-            name = backend.save_report(report)
-            self.cache.put(("report", env, name), report)
-            logger.info("%s accepted the live state of %r as serial %s (%d changes)", viewer.login, env,
-                        state.serial, accepted)
-            return {"serial": state.serial, "saved": bool(result.saved), "report": name,
-                    "accepted_changes": accepted}
+            outcome = accept_report(backend, report, environment=env, expected_serial=expected,
+                                    accepted_by=viewer.login, source=name)
+            clean_name = self._store_clean_report(env, backend, outcome, viewer.login, name)
+            return {"serial": outcome.serial, "saved": outcome.saved, "report": clean_name,
+                    "accepted_from": name, "evidence": outcome.evidence,
+                    "accepted_changes": outcome.accepted_changes}
 
         job = self.jobs.start("accept", env, work, requested_by=viewer.login)
         return json_response(job.to_dict(), 202)
+
+    def _store_clean_report(self, env: str, backend: Any, outcome: AcceptOutcome, login: Optional[str],
+                            source: str) -> str:
+        """Store the (empty) drift report of the moment right after the accept, so the page shows "no drift"
+        against the new serial rather than the accepted report."""
+        report = outcome.baseline_report(env, login, source)
+        name = store_report(backend, report, KIND_CHECK)
+        self.cache.put(("report", env, name), report)
+        return name
 
     # -- helpers ------------------------------------------------------------------------------------
 
     def _backend(self) -> Any:
         ctx = self.ctx
-        env = _optional_arg("env") or ctx.default_environment
+        env = _optional_arg("env") or ctx.opening_environment()
         return env, ctx.backend(env)
+
+
+def _identified(ctx: WebappContext, consequence: str) -> Viewer:
+    """The request's viewer, who must be named (401 otherwise)."""
+    viewer = ctx.identify(request.headers)
+    if not viewer.login:
+        raise NotAuthenticatedError(f"Could not tell who you are, so {consequence}{_because(viewer.reason)}")
+    return viewer
 
 
 def _optional_arg(name: str) -> Optional[str]:
@@ -330,9 +328,13 @@ def _because(reason: str) -> str:
 
 def _library_error(error: DataikuIaCError) -> Response:
     body, status = describe(error)
-    if status >= 500:
+    retry_after = getattr(error, "retry_after", 0)
+    if status >= 500 and not retry_after:  # a busy answer is expected under load, not a failure to log
         logger.warning("Request %s %s failed: %s", request.method, request.path, error)
-    return json_response(body, status)
+    response = json_response(body, status)
+    if retry_after:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Collection, Optional
+from typing import Collection
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
@@ -68,22 +69,28 @@ def create_app(
     context: ContextProvider,
     *,
     content_security_policy: bool = True,
-    allowed_hosts: Optional[Collection[str]] = LOOPBACK_HOSTS,
+    allowed_hosts: Collection[str] = LOOPBACK_HOSTS,
 ) -> Flask:
     """A Flask app serving the drift viewer page and its routes.
 
-    ``allowed_hosts``: host names accepted in the ``Host`` header (default: loopback names only, which stops a
-    DNS-rebinding page from reaching the server); None accepts any (when serving on a network interface).
+    ``allowed_hosts``: the host names accepted in the ``Host`` header and in the ``Origin`` of a mutating
+    request (default: loopback names only). A DNS-rebinding page reaches the server under its own name,
+    so an allow-list, not a comparison of Origin with Host, is what stops it.
     """
     app = Flask("dataiku_iac.webapp.standalone", static_folder=None)
     register_routes(app, context)
     title = context.title if isinstance(context, WebappContext) else "DSS drift"
-    hosts = None if allowed_hosts is None else {host.lower() for host in allowed_hosts}
+    hosts = {host.lower().strip("[]") for host in allowed_hosts}
 
     @app.before_request
     def check_host() -> None:
-        if hosts is not None and _host_name(request.host) not in hosts:
-            raise ForbiddenError(f"Host {request.host!r} is not served here; open the page on 127.0.0.1")
+        if _host_name(request.host) not in hosts:
+            raise ForbiddenError(f"Host {request.host[:100]!r} is not served here: open the page under an "
+                                 "allowed name (see --allowed-host)")
+        origin = request.headers.get("Origin")
+        mutating = request.method not in ("GET", "HEAD", "OPTIONS")
+        if mutating and origin is not None and _host_name(urlsplit(origin).netloc) not in hosts:
+            raise ForbiddenError("Cross-site request refused")
 
     @app.after_request
     def security_headers(response: Response) -> Response:

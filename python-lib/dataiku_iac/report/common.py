@@ -1,4 +1,5 @@
-"""What the text and HTML renderers share: the summary sentence, context facts, attribution, value forms.
+"""What the text and HTML renderers (and the CLI) share: the summary sentence, context facts, attribution,
+value forms, and the escaping of control characters in DSS-supplied text.
 
 Both renderers read only the drift report dict (``report.json_report``), never the engine's objects, so a
 report loaded back from storage renders exactly as a fresh one. Unknown keys are ignored and missing ones
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from ..models.diff import CHANGE_KINDS, count_changes
 
 #: Order in which change kinds are listed (Terraform's: add, change, destroy).
 CHANGE_ORDER = ("added", "modified", "removed")
@@ -46,24 +49,17 @@ def render_value(value: Any, limit: int = MAX_VALUE_LENGTH) -> str:
 def summary_of(report: Mapping[str, Any]) -> Dict[str, int]:
     """Counts by change kind, from the report's summary, else counted from its resource changes."""
     summary = report.get("summary")
-    counts = {name: 0 for name in (*CHANGE_ORDER, "unchanged")}
     if isinstance(summary, Mapping):
-        for name in counts:
-            counts[name] = int(summary.get(name) or 0)
-        return counts
-    for change in resource_changes(report):
-        name = change.get("change")
-        if name in counts:
-            counts[name] += 1
-    return counts
+        return {name: int(summary.get(name) or 0) for name in CHANGE_KINDS}
+    return count_changes(change.get("change") for change in resource_changes(report))
 
 
-def resource_changes(report: Mapping[str, Any]) -> List[Mapping[str, Any]]:
-    """The report's resource changes, UNCHANGED entries left out (a report may include them)."""
+def resource_changes(report: Mapping[str, Any], include_unchanged: bool = False) -> List[Mapping[str, Any]]:
+    """The report's resource changes; UNCHANGED entries (a report may include them) only when asked."""
     return [
         change
         for change in report.get("resource_changes") or []
-        if isinstance(change, Mapping) and change.get("change") != "unchanged"
+        if isinstance(change, Mapping) and (include_unchanged or change.get("change") != "unchanged")
     ]
 
 
@@ -130,6 +126,7 @@ _CONTEXT_LABELS = (
     ("old_serial", "Old serial"),
     ("new_state", "New state"),
     ("new_serial", "New serial"),
+    ("redaction_notice", "Note"),
 )
 
 
@@ -153,12 +150,14 @@ def code_diff_body(text_diff: str) -> List[str]:
 
 def counts_by_type(report: Mapping[str, Any]) -> Dict[str, Dict[str, int]]:
     """For each resource type with changes: counts by change kind (added/modified/removed)."""
-    table: Dict[str, Dict[str, int]] = {}
+    kinds_by_type: Dict[str, List[Any]] = {}
     for change in resource_changes(report):
-        row = table.setdefault(str(change.get("type") or "?"), {name: 0 for name in CHANGE_ORDER})
-        if change.get("change") in row:
-            row[change["change"]] += 1
-    return dict(sorted(table.items()))
+        kinds_by_type.setdefault(str(change.get("type") or "?"), []).append(change.get("change"))
+    table = {}
+    for resource_type, kinds in sorted(kinds_by_type.items()):
+        counts = count_changes(kinds)
+        table[resource_type] = {name: counts[name] for name in CHANGE_ORDER}
+    return table
 
 
 def headline_attributes(attributes: Any, limit: int = 8) -> Tuple[List[Tuple[str, Any]], int]:
