@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import yaml
 
 from ..models.state import Resource, State
+from ..redaction import MARKER
 from . import schema
 from .desired import CODE_RECIPE_TYPES
 from .variables import REDACTION_PREFIX
@@ -151,7 +152,7 @@ class _Project:
         name = _SAFE_FILE.sub("_", "_".join(words)).strip("_").upper().replace(".", "_").replace("-", "_")
         where = f"{resource.resource_type} {self.key}.{resource.resource_name} " + ".".join(str(p) for p in path)
         self.out.secrets[name] = where
-        return re.sub(re.escape(REDACTION_PREFIX) + r"[0-9a-f]+>", "${env:" + name + "}", value)
+        return MARKER.sub("${env:" + name + "}", value)
 
     def _project(self, resource: Resource) -> Dict[str, Any]:
         body = self._clean(resource, drop=("projectKey",))

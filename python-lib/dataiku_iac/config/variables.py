@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,17 +19,20 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import orjson
 
+from ..redaction import REDACTION_PREFIX as _REDACTION_PREFIX
+from ..redaction_key import resolve_key
+
 PathKey = Tuple[Any, ...]
 
 _REFERENCE = re.compile(r"\$(\$?)\{(var|env):([^}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-#: The sync's redaction marker (``sync.rules.redaction_marker``; a test keeps the two equal).
-REDACTION_PREFIX = "<redacted:sha256:"
+#: The start of every redaction marker (``dataiku_iac.redaction``; a test keeps the sync's equal).
+REDACTION_PREFIX = _REDACTION_PREFIX
 
 
 def redaction_marker(value: str) -> str:
-    """``<redacted:sha256:XXXXXXXXXXXX>`` of a secret, as the sync records it."""
-    return f"{REDACTION_PREFIX}{hashlib.sha256(value.encode('utf-8')).hexdigest()[:12]}>"
+    """The keyed marker of a secret, with the default redaction key the sync uses (so they compare equal)."""
+    return resolve_key().marker(value)
 
 
 @dataclass

@@ -16,7 +16,7 @@
     Plan: 1 to import, 1 to add, 1 to change, 1 to replace, 1 to destroy.
 
 The last line is always the summary. Everything from DSS or the config is cleaned of control characters
-(``report._common.clean``), as in drift reports.
+(``report.common.clean``), as in drift reports.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any, List, Mapping
 
 from ..plan.model import KNOWN_AFTER_APPLY, SYMBOLS, summary_line
-from ._common import clean, headline_attributes, render_value
+from .common import clean, headline_attributes, render_value
 from .text import _Painter, attribute_lines
 
 _STYLE = {"create": "added", "update": "modified", "replace": "modified", "delete": "removed", "adopt": "hunk"}
