@@ -221,6 +221,8 @@ class State:
     updated_at: datetime = field(default_factory=utc_now)
     resources: Dict[str, Resource] = field(default_factory=dict)
     base_serial: Optional[int] = field(default=None, compare=False, repr=False)
+    #: Which objects the config manages (format v2): resource id -> :class:`ManagedEntry`.
+    managed: Dict[str, ManagedEntry] = field(default_factory=dict)
 
     def get_resource(self, resource_id: str) -> Optional[Resource]:
         """The resource with this id, or None."""

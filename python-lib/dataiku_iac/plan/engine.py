@@ -3,7 +3,7 @@
 - Only the managed paths are compared (:func:`dataiku_iac.config.restrict` on both sides), with the
   ``DiffEngine``'s rules (type-strict, lists by key, code as a unified diff).
 - An object of the config that DSS lacks is created (``+``); one that differs is updated (``~``), or replaced
-  (``-/+``) when an immutable field of its type differs (:mod:`dataiku_iac.types`); one DSS holds that the
+  (``-/+``) when an immutable field of its type differs (:mod:`.immutable`); one DSS holds that the
   state never recorded is adopted (``<=``, as ``terraform import``; with its changes if it differs).
 - An object the state records as managed that the config no longer names is deleted (``-``), after every
   create and update, in the reverse order of the dependencies the state recorded. Objects DSS holds that
@@ -27,7 +27,7 @@ from ..diff import DiffEngine
 from ..models.diff import AttributeChange, ListKey
 from ..models.state import ManagedEntry, Resource, State, parse_resource_id
 from ..timeutil import format_timestamp
-from ..types import descriptor
+from .immutable import immutable_fields
 from .model import (
     ADOPT,
     CREATE,
@@ -127,8 +127,6 @@ class _Planner:
                 operation.refused = "protect: true forbids replacing it (remove protect to allow it)"
         elif entry is None:
             operation.action = ADOPT
-            operation.notes.append("DSS has it and the state does not record it yet: apply records it as "
-                                   "managed by the config")
         else:
             operation.action = UPDATE
         return operation
@@ -227,14 +225,12 @@ def _expect_present(found: Resource) -> Dict[str, Any]:
 
 def _immutable_changes(resource_type: str, changes: Iterable[AttributeChange],
                        live_managed: Mapping[str, Any]) -> Dict[str, str]:
-    described = descriptor(resource_type)
-    if described is None:
-        return {}
+    immutable = immutable_fields(resource_type)
     found = {}
     for change in changes:
         name = change.path[0] if change.path else None
-        if isinstance(name, str) and name in described.immutable and name in live_managed:
-            found[name] = described.immutable[name]
+        if isinstance(name, str) and name in immutable and name in live_managed:
+            found[name] = immutable[name]
     return found
 
 
