@@ -23,6 +23,7 @@ from typing import List, Optional, Sequence
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.machine import print_header
 from benchmarks.realistic import generate_state, mutate
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.webapp import local_context
@@ -51,6 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     size = int(args[0]) if args else 5000
     requests = int(args[1]) if len(args) > 1 else 32
+    print_header("bench_webapp_compare")
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
         started = time.perf_counter()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
+from ..redaction_key import KeyLike
 from .errors import WARNING, ConfigValidationError, Location, Problem
 from .graph import find_cycles, topological_order
 from .model import CONFIG_ONLY_FIELDS, ID_TYPES, Config, Environment, ProjectConfig, ResourceConfig
@@ -157,16 +158,18 @@ def variable_references(config: Config) -> List[Tuple[Location, str]]:
 
 def build_desired_state(config: Config, environment: str, environ: Optional[Mapping[str, str]] = None,
                         identities: Optional[Identities] = None,
-                        recorded_ids: Optional[Identities] = None) -> DesiredState:
+                        recorded_ids: Optional[Identities] = None,
+                        redaction_key: Optional[KeyLike] = None) -> DesiredState:
     """The desired state of ``environment``; :class:`ConfigValidationError` when the config has errors.
 
     ``environ`` gives ``${env:}`` values (``os.environ`` at plan time). The DSS ids of scenarios and folders
     come from ``recorded_ids`` (``(type, project key, config key) -> id``, what the state recorded for the
     config's objects) and else ``identities`` (``(type, project key, DSS name) -> id``, e.g. from the live
     objects through :func:`identities_from_state`; used only for a name one object of the config holds).
+    ``redaction_key`` marks ``${env:}`` secrets as the sync marks live ones (the same key must serve both).
     """
     builder = DesiredStateBuilder(config, config.environment(environment), environ if environ is not None else {},
-                                  identities or {}, recorded_ids=recorded_ids)
+                                  identities or {}, recorded_ids=recorded_ids, redaction_key=redaction_key)
     desired = builder.build()
     if any(problem.is_error for problem in builder.problems):
         raise ConfigValidationError(builder.problems)
@@ -182,12 +185,12 @@ class DesiredStateBuilder:
 
     def __init__(self, config: Config, environment: Environment, environ: Optional[Mapping[str, str]],
                  identities: Identities, check_variables: bool = True,
-                 recorded_ids: Optional[Identities] = None) -> None:
+                 recorded_ids: Optional[Identities] = None, redaction_key: Optional[KeyLike] = None) -> None:
         self.config = config
         self.recorded_ids = recorded_ids or {}
         self.environment = environment
         variables = {**config.variables, **environment.variables}
-        self.resolver = Resolver(variables if check_variables else None, environ, environment.name)
+        self.resolver = Resolver(variables if check_variables else None, environ, environment.name, redaction_key)
         self.identities = identities
         self.problems: List[Problem] = []
         self._ids: Dict[Tuple[str, str, str], Tuple[str, bool]] = {}

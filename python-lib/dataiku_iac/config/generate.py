@@ -28,7 +28,6 @@ from ..models.state import Resource, State
 from ..redaction import MARKER
 from . import schema
 from .desired import CODE_RECIPE_TYPES
-from .variables import REDACTION_PREFIX
 
 #: Values of metadata fields that mean "nothing set" (the sync's ``FIELD_DEFAULTS``): left out.
 EMPTY_VALUES: Mapping[str, Any] = {
@@ -142,7 +141,7 @@ class _Project:
         if isinstance(value, list):
             return [self._value(v, resource, (*path, i)) for i, v in enumerate(value)]
         if isinstance(value, str):
-            if REDACTION_PREFIX in value:
+            if MARKER.search(value):
                 return self._secret(value, resource, path)
             return _OWN_REFERENCE.sub(r"$$\1", value) if "${" in value else value
         return value
@@ -152,7 +151,8 @@ class _Project:
         name = _SAFE_FILE.sub("_", "_".join(words)).strip("_").upper().replace(".", "_").replace("-", "_")
         where = f"{resource.resource_type} {self.key}.{resource.resource_name} " + ".".join(str(p) for p in path)
         self.out.secrets[name] = where
-        return MARKER.sub("${env:" + name + "}", value)
+        placeholder = "${env:" + name + "}"
+        return MARKER.sub(lambda _: placeholder, value)
 
     def _project(self, resource: Resource) -> Dict[str, Any]:
         body = self._clean(resource, drop=("projectKey",))

@@ -19,20 +19,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import orjson
 
-from ..redaction import REDACTION_PREFIX as _REDACTION_PREFIX
-from ..redaction_key import resolve_key
+from ..redaction_key import KeyLike, resolve_key
 
 PathKey = Tuple[Any, ...]
 
 _REFERENCE = re.compile(r"\$(\$?)\{(var|env):([^}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-#: The start of every redaction marker (``dataiku_iac.redaction``; a test keeps the sync's equal).
-REDACTION_PREFIX = _REDACTION_PREFIX
-
-
-def redaction_marker(value: str) -> str:
-    """The keyed marker of a secret, with the default redaction key the sync uses (so they compare equal)."""
-    return resolve_key().marker(value)
 
 
 @dataclass
@@ -52,10 +44,17 @@ class Resolver:
     """
 
     def __init__(self, variables: Optional[Mapping[str, Any]], environ: Optional[Mapping[str, str]],
-                 environment_name: str = "") -> None:
+                 environment_name: str = "", redaction_key: Optional[KeyLike] = None) -> None:
         self.variables = None if variables is None else dict(variables)
         self.environ = environ
         self.environment_name = environment_name
+        self.redaction_key = redaction_key
+
+    def marker(self, secret: str) -> str:
+        """The redaction marker of ``secret``, the sync's own (same key), so desired and live compare equal.
+
+        The key is resolved only when a secret is met: a config without ``${env:}`` never needs one."""
+        return resolve_key(self.redaction_key).marker(secret)
 
     def resolve(self, value: Any) -> Resolution:
         """``value`` with every reference resolved (a new structure; ``value`` is not changed)."""
@@ -94,7 +93,7 @@ class Resolver:
             value, secret = found
             if secret:
                 result.secrets[path] = value
-                return redaction_marker(value)
+                return self.marker(value)
             return value
         secret_parts: List[bool] = []
 
@@ -111,7 +110,7 @@ class Resolver:
         expanded = _REFERENCE.sub(replace, text)
         if any(secret_parts):
             result.secrets[path] = expanded
-            return redaction_marker(expanded)
+            return self.marker(expanded)
         return expanded
 
     def _lookup(self, kind: str, name: str, path: PathKey, result: Resolution) -> Any:
@@ -136,7 +135,7 @@ class Resolver:
         """A variable's value; a variable may itself hold ``${env:...}`` (a secret chosen per environment)."""
         value = self.variables[name]  # type: ignore[index]
         if isinstance(value, str) and "${env:" in value:
-            inner = Resolver({}, self.environ, self.environment_name)
+            inner = Resolver({}, self.environ, self.environment_name, self.redaction_key)
             resolution = inner.resolve(value)
             result.problems.extend((path, message) for _, message in resolution.problems)
             if resolution.secrets:
