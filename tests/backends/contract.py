@@ -266,7 +266,7 @@ class BackendContract:
         backend = make_backend()
         backend.save(make_state("a"))
         document = json.loads(backend._read_current())
-        assert document["version"] == 1 and document["environment"] == "dev"
+        assert document["version"] == 2 and document["environment"] == "dev"
 
     def test_reports_are_stored_listed_and_bounded(self, make_backend):
         backend = make_backend(report_limit=2)

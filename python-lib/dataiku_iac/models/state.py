@@ -16,7 +16,9 @@ from ..canonical import sha256_hex
 from ..exceptions import InvalidResourceIdError, StateFormatError
 from ..timeutil import format_timestamp, parse_timestamp, utc_now
 
-STATE_FORMAT_VERSION = 1
+STATE_FORMAT_VERSION = 2
+#: Versions this code reads: version 1 files (no ``managed`` section) are upgraded on read.
+READABLE_VERSIONS = (1, 2)
 
 #: The resource types a state may hold, in the order reports list them.
 RESOURCE_TYPES = ("project", "dataset", "recipe", "scenario", "managed_folder", "saved_model")
@@ -264,7 +266,11 @@ class State:
         return _fingerprint(
             self.environment,
             {rid: _fingerprint_entry(resource.metadata.to_dict()) for rid, resource in self.resources.items()},
+            self._managed_dict(),
         )
+
+    def _managed_dict(self) -> Dict[str, Any]:
+        return {rid: self.managed[rid].to_dict() for rid in sorted(self.managed)}
 
     def _touch(self) -> None:
         self.serial += 1
@@ -279,6 +285,7 @@ class State:
             "environment": self.environment,
             "updated_at": format_timestamp(self.updated_at),
             "resources": {rid: self.resources[rid].to_dict() for rid in sorted(self.resources)},
+            "managed": self._managed_dict(),
         }
 
     @classmethod
@@ -301,14 +308,31 @@ class State:
                 )
             resources[rid] = resource
         return cls(
-            version=version,
+            version=STATE_FORMAT_VERSION,  # a version 1 document is upgraded: it has no managed objects
             serial=serial,
             lineage=_optional(data, "lineage", str, "state"),
             environment=_optional(data, "environment", str, "state") or "",
             updated_at=_timestamp(_require(data, "updated_at", str, "state"), "state.updated_at"),
             resources=resources,
             base_serial=serial,
+            managed=_managed_from(data, version),
         )
+
+
+def _managed_from(data: Mapping[str, Any], version: int) -> Dict[str, ManagedEntry]:
+    """The ``managed`` section of a version 2 document (a version 1 document has none: nothing managed)."""
+    if version < 2:
+        return {}
+    raw = _require(data, "managed", dict, "state")
+    managed = {}
+    for rid, entry in raw.items():
+        where = f"managed[{rid!r}]"
+        try:
+            parse_resource_id(rid)
+        except InvalidResourceIdError as exc:
+            raise StateFormatError(f"{where}: {exc}", field=where) from exc
+        managed[rid] = ManagedEntry.from_dict(entry, where)
+    return managed
 
 
 def content_fingerprint_of(document: Mapping[str, Any]) -> str:
@@ -321,6 +345,7 @@ def content_fingerprint_of(document: Mapping[str, Any]) -> str:
     return _fingerprint(
         document["environment"],
         {rid: _fingerprint_entry(resource["metadata"]) for rid, resource in document["resources"].items()},
+        dict(sorted((document.get("managed") or {}).items())),
     )
 
 
@@ -333,8 +358,11 @@ def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
     ]
 
 
-def _fingerprint(environment: Any, entries: Dict[str, List[Any]]) -> str:
-    return sha256_hex({"environment": environment, "resources": entries})
+def _fingerprint(environment: Any, entries: Dict[str, List[Any]], managed: Optional[Mapping[str, Any]] = None) -> str:
+    body: Dict[str, Any] = {"environment": environment, "resources": entries}
+    if managed:  # left out when empty, so a version 1 state keeps its fingerprint once upgraded
+        body["managed"] = managed
+    return sha256_hex(body)
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "an array"}
