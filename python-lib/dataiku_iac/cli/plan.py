@@ -23,8 +23,8 @@ from .common import (
     add_connection_options,
     check_connection,
     connection_environment,
+    err,
     json_text,
-    out,
     positive_int,
     progress_for,
     read_state_file,
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
         from ..plan.plan_file import encode_plan
 
         path = write_private_file(args.out, encode_plan(document), option="--out path", what="the plan file ")
-        (out if args.format == "text" else _to_stderr)(f"Plan saved to {path}: apply it with "
-                                                       f"'dataiku-iac apply {path}'.")
+        # On stderr: standard output stays the plan alone, its last line the summary.
+        err(f"Plan saved to {path}: apply it with 'dataiku-iac apply {path}'.")
     return EXIT_CHANGES if result.plan.has_changes else 0
 
 
@@ -96,10 +96,6 @@ def render_plan(document: Mapping[str, Any], fmt: str, color: bool = False, show
     from ..report.plan_text import render_plan_text
 
     return render_plan_text(document, color=color, show_unmanaged=show_unmanaged) + "\n"
-
-
-def _to_stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 # -- what plan, apply and generate share --------------------------------------------------------------------
