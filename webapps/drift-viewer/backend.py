@@ -8,6 +8,7 @@ request, so a missing parameter shows on the page as a readable message instead 
 import dataiku
 from dataiku.customwebapp import get_webapp_config
 
+from dataiku_iac.dss.client import harden_client
 from dataiku_iac.webapp import lazy_context, register_routes
 from dataiku_iac.webapp.dss import dss_webapp_context
 
@@ -20,7 +21,9 @@ if app is None:  # run by hand outside DSS: a Flask app of its own
 
 def build_context():
     """The drift viewer's context for this webapp (client, project, folder, environment)."""
-    return dss_webapp_context(dataiku.api_client(), dataiku.default_project_key(), get_webapp_config())
+    # Timeouts and the one retry policy, as the macros' clients have.
+    client = harden_client(dataiku.api_client())
+    return dss_webapp_context(client, dataiku.default_project_key(), get_webapp_config())
 
 
 register_routes(app, lazy_context(build_context))

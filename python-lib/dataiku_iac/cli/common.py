@@ -276,13 +276,14 @@ def connect(args: argparse.Namespace, workers: int = DEFAULT_WORKERS) -> Any:
 
 def check_connection(client: Any, key: str) -> None:
     """One cheap authenticated request (``GET /auth/info``); a failure becomes a one-line library error
-    (with ``key`` masked, should the client's error quote it)."""
+    (with ``key`` and every other credential the client holds masked, should the client's error quote them)."""
     try:
         client.get_auth_info()
     except Exception as exc:
+        from ..dss.credentials import client_secrets
         from ..dss.errors import to_library_error
 
-        raise to_library_error(exc, "connecting", secrets=[key]) from exc
+        raise to_library_error(exc, "connecting", secrets=[key, *client_secrets(client)]) from exc
 
 
 # -- state files --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..manager import DriftResult, StateManager
 from ..models.diff import ChangeType
 from ..models.state import parse_resource_id
 from ..permissions import client_principal, require_write
+from ..redaction_key import key_from_dss_user_secrets
 from .config import (
     LABEL_FOLDER,
     SCOPE_ALL,
@@ -113,12 +114,19 @@ class SyncSummary:
         )
 
 
+def dss_state_manager(backend: Any, client: Any, environment: str, progress: Optional[ProgressFn]) -> StateManager:
+    """The manager of a macro or step: secrets are marked with the user's DSS secret when they have one
+    (``dataiku-iac-redaction-key``), so states written from DSS and from the command line can share a key."""
+    return StateManager(backend, client, environment, progress=progress,
+                        redaction_key=key_from_dss_user_secrets(client))
+
+
 def run_sync(client: Any, project_key: str, params: SyncParams, *, progress: Optional[ProgressFn] = None,
              backend_options: Optional[Mapping[str, Any]] = None) -> SyncSummary:
     """Sync this project (or every readable one) and store the result as the environment's new state."""
     folder = resolve_folder(client, params.folder)
     backend = ManagedFolderBackend(folder, params.environment, **dict(backend_options or {}))
-    manager = StateManager(backend, client, params.environment, progress=progress)
+    manager = dss_state_manager(backend, client, params.environment, progress)
     created = not backend.exists()
     authorize = macro_authorizer(client, folder, "record the state of")
     if params.scope == SCOPE_ALL:
@@ -164,7 +172,7 @@ def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, prog
     """Diff live DSS against the saved state, save the report, and optionally accept the live state."""
     folder = resolve_folder(client, params.folder)
     backend = ManagedFolderBackend(folder, params.environment, **dict(backend_options or {}))
-    manager = StateManager(backend, client, params.environment, progress=progress)
+    manager = dss_state_manager(backend, client, params.environment, progress)
     result = manager.detect_drift(include_children=params.include_children)
     report = result.to_report()
     name, location = save_report_if_possible(backend, report)
@@ -248,7 +256,7 @@ def run_check_drift(client: Any, project_key: str, params: CheckParams, *, progr
                     backend_options: Optional[Mapping[str, Any]] = None) -> CheckOutcome:
     """Sync live, diff against the saved state (ignoring the chosen types), and save the report."""
     backend = build_backend(client, params.folder, params.environment, **dict(backend_options or {}))
-    manager = StateManager(backend, client, params.environment, progress=progress)
+    manager = dss_state_manager(backend, client, params.environment, progress)
     result = without_types(manager.detect_drift(include_children=params.include_children), params.ignored_types)
     report = result.to_report()
     if params.ignored_types:

@@ -16,6 +16,7 @@ from ..dss.folders import resolve_folder
 from ..permissions import NOT_GRANTED, Principal, principal_from_auth_info, require_write, write_refusals
 from ..plugin.config import LABEL_FOLDER, parse_environment, parse_folder
 from ..plugin.messages import client_secrets
+from ..redaction_key import key_from_dss_user_secrets
 from .context import Authorize, Viewer, WebappContext, environments_from_paths, manager_factory_for
 
 logger = logging.getLogger("dataiku_iac.webapp")
@@ -64,7 +65,8 @@ def managed_folder_context(
         backend_for=backend_for,
         list_environments=list_environments,
         identify=identify,
-        make_manager=manager_factory_for(client) if live_checks else None,
+        make_manager=manager_factory_for(client, redaction_key=key_from_dss_user_secrets(client))
+        if live_checks else None,
         default_environment=default_environment,
         check_origin=check_origin,
         location=f"managed folder {getattr(folder, 'project_key', '?')}.{getattr(folder, 'odb_id', '?')}",
