@@ -179,3 +179,30 @@ def test_html_output_and_a_config_with_several_environments_needs_env(cli, dss):
                             "api_key_env: NOPE}\n", "utf-8")
     result = plan(cli)
     assert result.code == 1 and "several environments (dev, prod): choose one with --env" in result.err
+
+
+def test_a_project_dss_lacks_is_created_with_everything_in_it(cli, dss):
+    root = Path(CONFIG)
+    (root / "projects" / "FRESH").mkdir(parents=True)
+    (root / "dataiku-iac.yml").write_text(f"version: 1\nenvironments:\n  dev: {{url: '{dss.url}', "
+                                          "api_key_env: DKU_API_KEY}\n", "utf-8")
+    (root / "projects" / "FRESH" / "p.yml").write_text("""\
+project: {name: Fresh}
+datasets:
+  src: {type: Filesystem, params: {connection: filesystem_managed, path: /data/src}}
+  out: {type: Filesystem, params: {connection: filesystem_managed}}
+managed_folders:
+  drop: {type: Filesystem, params: {connection: filesystem_folders}}
+recipes:
+  make_out: {type: python, inputs: [src, {folder: drop}], outputs: [out], payload: "print(1)\\n"}
+""", "utf-8")
+    result = plan(cli, "--format", "json")
+    assert result.code == 2, result.err
+    document = json.loads(result.out)
+    order = [(op["action"], op["resource_id"]) for op in document["operations"]]
+    assert order == [("create", "project.FRESH"), ("create", "dataset.FRESH.out"), ("create", "dataset.FRESH.src"),
+                     ("create", "managed_folder.FRESH.new:drop"), ("create", "recipe.FRESH.make_out")]
+    assert document["operations"][-1]["after"]["inputs"]["main"]["items"][1]["ref"] == "new:drop"
+    text = plan(cli)
+    assert "  + managed_folder.FRESH[drop]  (id (known after apply))" in text.out
+    assert cli("plan", "--config", CONFIG, "--env", "prod").err.startswith("Error: Environment 'prod' is not in")
