@@ -60,7 +60,7 @@ test-other-pythons:
 	done
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -x -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -x -q -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/dataiku-iac demo

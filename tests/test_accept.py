@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from dataiku_iac.accept import KIND_ACCEPTED, accept_report, covered_projects, store_report
+from dataiku_iac.accept import KIND_ACCEPTED, KIND_CHECK, accept_report, covered_projects
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.diff import DiffEngine
 from dataiku_iac.exceptions import PermissionDeniedError, StaleStateError, StateConflictError, StateCorruptedError
@@ -47,7 +47,7 @@ def test_the_reviewed_changes_are_applied_to_the_stored_baseline(backend):
     assert (new.dataiku_internal_id, new.last_modified_by, new.deployed_by) == ("id-7", "eve", "dana")
     evidence = backend.load_report(outcome.evidence)
     assert evidence["context"]["accepted_by"] == "dana" and evidence["context"]["accepted_from"] == "report-1"
-    assert evidence["context"]["report_kind"] == KIND_ACCEPTED  # this backend keeps kinds in the context only
+    assert outcome.evidence.startswith(f"{KIND_ACCEPTED}-")
 
 
 def test_a_report_of_another_baseline_is_refused_and_nothing_is_written(backend):
@@ -108,18 +108,12 @@ def test_a_malformed_report_is_refused(backend, change, message):
     assert backend.load().serial == 1
 
 
-class KindStore:
-    """A backend whose save_report keeps kinds apart (the report store of the backends' rework)."""
-
-    def __init__(self) -> None:
-        self.saved: List[Any] = []
-
-    def save_report(self, report: Dict[str, Any], *, kind: str = "report") -> str:
-        self.saved.append((kind, report))
-        return f"{kind}-1"
-
-
-def test_store_report_passes_the_kind_to_a_backend_that_takes_it():
-    store = KindStore()
-    assert store_report(store, {"context": {}}, KIND_ACCEPTED) == "accepted-1"  # type: ignore[arg-type]
-    assert store.saved == [(KIND_ACCEPTED, {"context": {}})]
+def test_checks_never_prune_the_report_a_baseline_was_accepted_from(tmp_path):
+    """Issue 11 #5: many checks by one viewer used to push the accepted report out of the pruned list."""
+    backend = LocalFileBackend.for_environment("dev", tmp_path, report_limit=3)
+    backend.save(state_of(a="/a", gone="/g"))
+    outcome = accept_report(backend, report_of(backend.load(), state_of(a="/a2", gone="/g")), environment="dev")
+    for _ in range(5):
+        backend.save_report({"context": {}}, kind=KIND_CHECK)
+    assert backend.list_reports(KIND_ACCEPTED) == [outcome.evidence]
+    assert len(backend.list_reports(KIND_CHECK)) == 3

@@ -148,6 +148,51 @@ def test_a_manager_that_never_loaded_extends_the_stored_state(manager: StateMana
     assert state.serial == 2
 
 
+def test_a_loaded_state_changed_many_times_is_stored_as_the_next_serial(manager: StateManager) -> None:
+    """The seed's add_resource bumps the in-memory serial; the backend alone numbers what it stores."""
+    manager.save_state(manager.sync_project(KEY))
+    state = manager.load_state()
+    for index in range(6):
+        state.add_resource(Resource("dataset", f"dataset.{KEY}.added_{index}", {"n": index}))
+    assert state.serial == 7
+    manager.save_state(state)
+    assert state.serial == 2 and manager.load_state().serial == 2
+
+
+def test_a_state_built_at_an_old_serial_cannot_overwrite_newer_saves(manager: StateManager, client: Any,
+                                                                   backend: LocalFileBackend) -> None:
+    """Issue 10 #1: built at serial 1 with the stored lineage, 6 add_resource calls (serial 7) while others saved
+    up to serial 4: refused, whatever the in-memory serial says (it used to overwrite serials 2 to 4)."""
+    manager.save_state(manager.sync_project(KEY))
+    lineage = manager.load_state().lineage
+    other = StateManager(LocalFileBackend(backend.state_file), client, "dev")
+    for index in range(3):
+        changed = other.load_state()
+        changed.add_resource(Resource("dataset", f"dataset.{KEY}.other_{index}", {}))
+        other.save_state(changed)
+    assert other.load_state().serial == 4
+    built = State(environment="dev", serial=1, lineage=lineage)
+    for index in range(6):
+        built.add_resource(Resource("dataset", f"dataset.{KEY}.built_{index}", {}))
+    assert built.serial == 7
+    with pytest.raises(StaleStateError, match="serial 4"):
+        manager.save_state(built)
+    assert f"dataset.{KEY}.other_2" in manager.load_state().resources
+
+
+def test_a_manager_that_found_no_state_does_not_overwrite_one_created_since(manager: StateManager, client: Any,
+                                                                          backend: LocalFileBackend) -> None:
+    assert manager.load_state().resources == {}
+    StateManager(LocalFileBackend(backend.state_file), client, "dev").save_state(manager.sync_project(KEY))
+    with pytest.raises(StaleStateError):
+        manager.save_state(manager.sync_project(KEY, include_children=False))
+    assert len(manager.load_state().resources) == 7
+
+
+def test_no_unused_per_type_sync_attributes(manager: StateManager) -> None:
+    assert not [name for name in vars(manager) if name.endswith("_sync")]
+
+
 # -- drift -----------------------------------------------------------------------------------------------
 
 def test_detect_drift_needs_a_baseline(manager: StateManager) -> None:

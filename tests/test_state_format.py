@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dataiku_iac.exceptions import StateCorruptedError
+from dataiku_iac.exceptions import StateCorruptedError, StateFormatError
 from dataiku_iac.models.state import Resource, State
 from dataiku_iac.state_format import (
     decode_state,
@@ -72,8 +72,10 @@ def test_encode_is_sorted_indented_with_final_newline_and_byte_stable():
 def test_encode_refuses_invalid_state():
     state = _state(Resource("dataset", "dataset.P.x", {}))
     state.serial = -3
-    with pytest.raises(StateCorruptedError, match=r"\$.serial"):
+    with pytest.raises(StateFormatError, match=r"state being saved is invalid.*\$\.serial") as caught:
         encode_state(state)
+    assert caught.value.field == "$.serial"
+    assert "snapshot" not in str(caught.value)  # the in-memory state is at fault, not a stored file
 
 
 @pytest.mark.parametrize(
@@ -141,3 +143,13 @@ def test_summary_matches_full_decode():
     assert (summary.serial, summary.lineage) == (full.serial, full.lineage)
     with pytest.raises(StateCorruptedError):
         summarize_state(b'{"version": 1}', "f")
+
+
+def test_integers_beyond_64_bits_round_trip_exactly():
+    """orjson reads them as floats: the checksum check catches it and the exact parser decides."""
+    state = _state(Resource("dataset", "dataset.P.x", {"big": 2**70, "negative": -(2**64) - 1, "small": 3}))
+    decoded = decode_state(encode_state(state), "x")
+    attributes = decoded.resources["dataset.P.x"].attributes
+    assert attributes == {"big": 2**70, "negative": -(2**64) - 1, "small": 3}
+    assert all(isinstance(value, int) for value in attributes.values())
+    assert summarize_state(encode_state(state), "x").serial == state.serial

@@ -9,14 +9,14 @@ by now is for the next check to report. Under the state lock, the stored baselin
 match it; otherwise nothing is written (:class:`StateConflictError`). Before anything, ``authorize`` is asked
 with every project the report covers (see :mod:`dataiku_iac.permissions`).
 
-Reports go through :func:`store_report` with a *kind* (``check``, ``report``, ``accepted``): the report a
-baseline was accepted from is kept as kind ``accepted``, which pruning of the other kinds must never remove.
+Reports are stored with a *kind* (``check``, ``report``, ``accepted``): the report a
+baseline was accepted from is kept as kind ``accepted``, which the report store prunes on its own quota,
+so checks never remove it.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,31 +131,10 @@ def accept_report(
         saved = stored.serial != previous
         evidence = None
         if saved:
-            evidence = store_report(backend, _evidence(report, stored, accepted_by, source), KIND_ACCEPTED)
+            evidence = backend.save_report(_evidence(report, stored, accepted_by, source), kind=KIND_ACCEPTED)
             logger.info("%s accepted %d change(s) of %r as serial %s", accepted_by or "someone", len(changes),
                         environment, stored.serial)
     return AcceptOutcome(stored, saved, len(changes), keys, evidence)
-
-
-def store_report(backend: StateBackend, report: Mapping[str, Any], kind: str) -> str:
-    """Store a report of ``kind``; the one place that knows how the backend keeps kinds apart.
-
-    A backend whose ``save_report`` takes ``kind`` prunes each kind on its own and never prunes ``accepted``
-    reports; an older one keeps every report in one pruned list (the kind is then recorded in the report's
-    context only).
-    """
-    if "kind" in _parameters(backend.save_report):
-        return backend.save_report(dict(report), kind=kind)
-    kept = dict(report)
-    kept["context"] = {**dict(report.get("context") or {}), "report_kind": kind}
-    return backend.save_report(kept)
-
-
-def _parameters(function: Callable[..., Any]) -> Sequence[str]:
-    try:
-        return list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return []
 
 
 # -- reading the reviewed report ----------------------------------------------------------------------------

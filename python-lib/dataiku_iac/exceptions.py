@@ -58,6 +58,18 @@ class StateWriteError(StateError):
     """Writing the state failed; the previously stored state is left as it was."""
 
 
+class StateReadError(StateError):
+    """Reading the stored state (or its history, reports, lock) failed at the storage level; nothing changed."""
+
+
+class UnsafePathError(DataikuIaCError):
+    """A file the tool reads or writes is a symbolic link (or not a regular file): refused, never followed.
+
+    State directories live in git repositories, so a committed symlink could otherwise send writes, reads or
+    deletions outside them.
+    """
+
+
 class StateConflictError(StateError):
     """Saving would replace a stored state that this writer must not overwrite."""
 

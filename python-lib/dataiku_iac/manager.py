@@ -93,15 +93,11 @@ class StateManager:
         self.environment = environment
         self.rules = SyncRules(ignore_rules, redaction_key=redaction_key)
         self.engine = SyncEngine(client, workers=workers, rules=self.rules, progress=progress)
-        self.project_sync = self.engine.project_sync
-        self.dataset_sync = self.engine.child_syncs["dataset"]
-        self.recipe_sync = self.engine.child_syncs["recipe"]
-        self.scenario_sync = self.engine.child_syncs["scenario"]
-        self.managed_folder_sync = self.engine.child_syncs["managed_folder"]
-        self.saved_model_sync = self.engine.child_syncs["saved_model"]
-        self._sync_registry: Dict[str, ResourceSync] = {"project": self.project_sync, **self.engine.child_syncs}
-        # (serial, lineage) of the last state this manager loaded or saved: a fresh synced state is saved as
-        # its successor, so a save by someone else in between is refused instead of overwritten.
+        self._sync_registry: Dict[str, ResourceSync] = {"project": self.engine.project_sync,
+                                                        **self.engine.child_syncs}
+        # (serial, lineage) of the last state this manager loaded or saved ((0, None): it found none). A fresh
+        # synced state is saved with that serial as the backend's expected_serial, so a save by someone else in
+        # between is refused instead of overwritten; the backend alone numbers what it stores.
         self._bound: Optional[Tuple[int, Optional[str]]] = None
 
     @property
@@ -120,6 +116,7 @@ class StateManager:
         try:
             state = self.backend.load()
         except StateNotFoundError:
+            self._bound = (0, None)
             return State(environment=self.environment)
         self._bound = (state.serial, state.lineage)
         return state
@@ -128,13 +125,13 @@ class StateManager:
         """Store ``state`` (its environment set to this manager's).
 
         A state not bound to any stored state (fresh from a sync) is saved as the successor of the last state
-        this manager loaded or saved; backend rules then refuse it if someone saved in between
-        (:class:`StaleStateError`) unless ``force``.
+        this manager loaded or saved; the backend then refuses it if someone saved in between
+        (:class:`StaleStateError`) unless ``force``. A loaded state extends the serial it was loaded at.
         """
         state.environment = self.environment
-        if state.lineage is None and state.base_serial is None and self._bound is not None:
-            state.base_serial, state.lineage = self._bound
-        self.backend.save(state, force=force)
+        fresh = state.lineage is None and state.base_serial is None
+        expected = self._bound[0] if fresh and self._bound is not None else None
+        self.backend.save(state, force=force, expected_serial=expected)
         self._bound = (state.serial, state.lineage)
 
     # -- sync -------------------------------------------------------------------------------------------

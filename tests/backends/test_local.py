@@ -16,6 +16,17 @@ from .contract import BackendContract, make_state
 
 
 class TestLocalContract(BackendContract):
+    def corrupt_current(self, backend, data):
+        backend.state_file.write_bytes(data)
+
+    def stored_current(self, backend):
+        return backend.state_file.read_bytes()
+
+    def stored_snapshots(self, backend):
+        if not backend.history_dir.is_dir():
+            return {}
+        return {path.name[: -len(".json")]: path.read_bytes() for path in backend.history_dir.glob("*.json")}
+
     @pytest.fixture
     def make_backend(self, tmp_path):
         counter = {"fresh": 0}
@@ -37,7 +48,7 @@ def test_default_location_and_directories_are_created(tmp_path, monkeypatch):
     nested = LocalFileBackend(tmp_path / "a" / "b" / "c.state.json")
     nested.save(make_state("x"))
     assert (tmp_path / "a" / "b" / "c.state.json").is_file()
-    assert (tmp_path / "a" / "b" / "c.history").is_dir()
+    assert (tmp_path / "a" / "b" / "c.state.json.history").is_dir()
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", "", ".hidden", "x" * 65, "a..b", "dev\n"])
@@ -56,7 +67,7 @@ def test_file_is_sorted_indented_with_final_newline(tmp_path):
     backend.save(make_state("b", "a"))
     text = backend.state_file.read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n  "environment": "dev",')
-    assert json.loads(text)["serial"] == 2
+    assert json.loads(text)["serial"] == 1  # the backend numbers saves, not add_resource
 
 
 def test_file_bytes_are_exactly_the_encoding_of_the_loaded_state(tmp_path):
@@ -102,7 +113,7 @@ def test_lock_info_is_written_while_held_and_removed_after(tmp_path):
     with backend.lock("sync"):
         info = json.loads(backend.lock_info_file.read_text())
         assert info["operation"] == "sync" and "pid" in info["who"] and info["id"]
-        assert backend.lock_info() == info
+        assert backend.lock_info().to_dict() == info
     assert not backend.lock_info_file.exists()
     assert backend.lock_info() is None
 
@@ -177,3 +188,128 @@ def test_force_unlock_of_a_dead_holders_record(tmp_path):
     backend.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost", "operation": "save"}))
     assert backend.force_unlock("dead-1")["who"] == "ghost"
     assert backend.lock_info() is None
+
+
+# -- history and reports named after the whole state file (issue 11 #9) ----------------------------------
+
+
+def test_two_state_files_with_one_base_name_never_share_a_history(tmp_path):
+    short, full = LocalFileBackend(tmp_path / "prod.json"), LocalFileBackend(tmp_path / "prod.state.json")
+    short.save(make_state("only_in_short", environment="prod"))
+    full.save(make_state("only_in_full", environment="prod"))
+    short.save_report({"of": "short"})
+    assert short.history_dir != full.history_dir and short.reports_dir != full.reports_dir
+    assert sorted(short.load(serial=1).resources) == ["dataset.P.only_in_short"]
+    assert sorted(full.load(serial=1).resources) == ["dataset.P.only_in_full"]
+    assert full.list_reports() == []
+
+
+def _earlier_layout(tmp_path):
+    """A state saved by the earlier layout: ``dev.history/`` and ``dev.reports/`` beside ``dev.state.json``."""
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+    state = backend.load()
+    state.add_resource(make_state("b").resources["dataset.P.b"])
+    backend.save(state)
+    name = backend.save_report({"summary": {"modified": 1}})
+    backend.history_dir.rename(tmp_path / "dev.history")
+    backend.reports_dir.rename(tmp_path / "dev.reports")
+    return name
+
+
+def test_directories_of_the_earlier_layout_are_moved_to_the_new_names(tmp_path):
+    report = _earlier_layout(tmp_path)
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert [entry.serial for entry in backend.history()] == [1, 2]
+    assert backend.list_reports() == [report] and backend.load_report() == {"summary": {"modified": 1}}
+    assert backend.history_dir.name == "dev.state.json.history" and backend.history_dir.is_dir()
+    assert not (tmp_path / "dev.history").exists() and not (tmp_path / "dev.reports").exists()
+    assert sorted(backend.load(serial=1).resources) == ["dataset.P.a"]
+
+
+def test_a_shared_directory_of_the_earlier_layout_is_left_alone(tmp_path, caplog):
+    _earlier_layout(tmp_path)
+    (tmp_path / "dev.json").write_text("{}")  # another state file that mapped to dev.history too
+    with caplog.at_level("WARNING"):
+        backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert "is shared by dev.state.json and dev.json" in caplog.text
+    assert backend.history() == [] and (tmp_path / "dev.history" / "serial-00000001.json").is_file()
+
+
+def test_a_read_only_earlier_layout_is_still_read(tmp_path, monkeypatch):
+    _earlier_layout(tmp_path)
+
+    def refuse(*args):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(os, "rename", refuse)
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    assert backend.history_dir == tmp_path / "dev.history"
+    assert [entry.serial for entry in backend.history()] == [1, 2]
+
+
+@pytest.mark.parametrize("name", ["dev.state.json.lock", "x.history", "x.reports", "x.lock.info", ".hidden.json"])
+def test_state_file_names_the_backend_keeps_beside_states_are_refused(tmp_path, name):
+    from dataiku_iac.exceptions import StateError
+
+    with pytest.raises(StateError, match="Invalid state file name"):
+        LocalFileBackend(tmp_path / name)
+
+
+def test_release_keeps_the_record_of_a_lock_taken_after_a_force_unlock(tmp_path):
+    """A stuck holder's lock is broken and someone else locks; when the stuck one finally releases, the new
+    holder's record must stay (it used to be deleted, leaving a held lock that no one could name)."""
+    stuck_holder = LocalFileBackend(tmp_path / "dev.state.json")
+    newcomer = LocalFileBackend(tmp_path / "dev.state.json", lock_timeout=0.1)
+    stuck_lock = stuck_holder.lock("stuck")
+    stuck = stuck_lock.__enter__()
+    newcomer.force_unlock(stuck.id)
+    new_lock = newcomer.lock("sync")
+    taken = new_lock.__enter__()
+    stuck_lock.__exit__(None, None, None)
+    assert newcomer.lock_info() == taken
+    new_lock.__exit__(None, None, None)
+    assert newcomer.lock_info() is None
+
+
+def test_force_unlock_leaves_a_lock_taken_between_its_check_and_its_removal(tmp_path, monkeypatch):
+    """Issue 11: a dead holder's record is checked, then a writer takes the lock before the removal: the new
+    writer's record and lock must survive the force_unlock (which is refused)."""
+    from dataiku_iac.backends.local import LocalFileLock
+    from dataiku_iac.exceptions import StateError
+
+    breaker = LocalFileBackend(tmp_path / "dev.state.json")
+    writer = LocalFileBackend(tmp_path / "dev.state.json")
+    breaker.lock_info_file.write_text(json.dumps({"id": "dead-1", "who": "ghost", "operation": "save"}))
+    real_matching = LocalFileLock._matching_record
+    writer_lock = writer.lock("sync")
+    calls = []
+
+    def writer_locks_right_after_the_check(self, lock_id):
+        record = real_matching(self, lock_id)
+        if not calls:
+            calls.append(writer_lock.__enter__())  # the race: a writer locks between check and removal
+        return record
+
+    monkeypatch.setattr(LocalFileLock, "_matching_record", writer_locks_right_after_the_check)
+    with pytest.raises(StateError, match="not dead-1"):
+        breaker.force_unlock("dead-1")
+    assert writer.lock_info() == calls[0] and breaker.lock_file.exists()
+    writer_lock.__exit__(None, None, None)
+
+
+def test_a_failed_read_is_a_read_error_naming_the_file(tmp_path, monkeypatch):
+    """Issue 10: storage failures on reads were reported as StateWriteError."""
+    from dataiku_iac.backends import local
+    from dataiku_iac.exceptions import StateReadError
+
+    backend = LocalFileBackend(tmp_path / "dev.state.json")
+    backend.save(make_state("a"))
+
+    def failing_read(path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(local, "read_file_no_follow", failing_read)
+    with pytest.raises(StateReadError, match=r"Cannot read .*dev\.state\.json: Input/output error") as caught:
+        backend.load()
+    assert not isinstance(caught.value, StateWriteError)

@@ -14,7 +14,6 @@ from dataiku_iac.backends.managed_folder import (
     LockExpiredError,
     ManagedFolderBackend,
     normalize_path,
-    normalize_prefix,
     unreadable_lock_id,
 )
 from dataiku_iac.dss.client import harden_client
@@ -63,6 +62,17 @@ def backend_of(folder, environment="dev", **options) -> ManagedFolderBackend:
 
 
 class TestManagedFolderContract(BackendContract):
+    def corrupt_current(self, backend, data):
+        backend.folder.put_file(backend.state_path, data)
+
+    def stored_current(self, backend):
+        return backend.folder.get_file(backend.state_path).content
+
+    def stored_snapshots(self, backend):
+        start = f"/history/{backend.environment}/"
+        return {item["path"][len(start): -len(".json")]: backend.folder.get_file(item["path"]).content
+                for item in backend.folder.list_contents()["items"] if item["path"].startswith(start)}
+
     @pytest.fixture
     def make_backend(self, client, folder):
         project = client.get_project(SAMPLE_PROJECT_KEY)
@@ -126,28 +136,7 @@ def test_invalid_environment_is_refused(folder):
 # -- paths ------------------------------------------------------------------------------------------------
 
 
-def test_prefix_with_spaces_and_doubled_slashes(folder):
-    backend = backend_of(folder, prefix="//IaC state//team a/")
-    assert backend.state_path == "/IaC state/team a/states/dev.state.json"
-    backend.save(make_state("a"))
-    backend.save_report({"ok": True})
-    assert "/IaC state/team a/states/dev.state.json" in files_of(folder)
-    assert backend.load().serial == 1
-    assert [e.serial for e in backend.history()] == [1]
-    assert len(backend.list_reports()) == 1
-    # Another backend with the same prefix written differently sees the same state.
-    assert backend_of(folder, prefix="IaC state/team a").load().serial == 1
-
-
-@pytest.mark.parametrize("prefix", ["..", "a/../b", "./a", "a\nb"])
-def test_prefix_cannot_escape(prefix, folder):
-    with pytest.raises(ConfigError, match="state path"):
-        backend_of(folder, prefix=prefix)
-
-
 def test_path_normalisation():
-    assert normalize_prefix("") == ""
-    assert normalize_prefix("/a//b/") == "a/b"
     assert normalize_path("a/b") == "/a/b"
     assert normalize_path("//a//b") == "/a/b"
 
@@ -214,10 +203,10 @@ def test_lock_record_while_held_and_deleted_on_release(folder):
     backend = backend_of(folder, owner="alice@laptop", lock_ttl=60)
     with backend.lock("sync"):
         record = json.loads(folder.get_file("/locks/dev.lock").content)
-        assert record["owner"] == "alice@laptop" and record["operation"] == "sync"
-        assert set(record) >= {"id", "owner", "operation", "created", "expires"}
+        assert record["who"] == "alice@laptop" and record["operation"] == "sync"
+        assert set(record) >= {"id", "who", "operation", "created", "expires"}
         assert record["expires"] > record["created"]
-        assert backend.lock_info() == dict(record, who="alice@laptop")
+        assert backend.lock_info().to_dict() == record
     assert "/locks/dev.lock" not in files_of(folder)
     assert backend.lock_info() is None
 
@@ -225,7 +214,7 @@ def test_lock_record_while_held_and_deleted_on_release(folder):
 def test_default_owner_names_the_dss_login(folder):
     backend = backend_of(folder)
     with backend.lock("sync"):
-        assert backend.lock_info()["owner"].startswith("admin@")
+        assert backend.lock_info().who.startswith("admin@")
 
 
 def test_fresh_foreign_lock_names_its_holder(folder):
@@ -262,10 +251,12 @@ def test_expired_lock_is_reported_not_broken(folder):
 def test_force_unlock_needs_the_right_id(folder):
     planted = _plant_lock(folder, expired=True)
     backend = backend_of(folder)
-    with pytest.raises(StateError, match="does not match"):
+    with pytest.raises(StateError, match=r"not .*nothing was removed"):
         backend.force_unlock("other-id")
-    assert backend.force_unlock("dead-1") == dict(planted, who="ghost@old-host (pid 1)")
-    with pytest.raises(StateError, match="not locked"):
+    broken = backend.force_unlock("dead-1")
+    assert (broken.id, broken.who, broken.created, broken.expires) == (
+        "dead-1", "ghost@old-host (pid 1)", planted["created"], planted["expires"])  # an earlier "owner" record
+    with pytest.raises(StateError, match="nothing to unlock"):
         backend.force_unlock("dead-1")
     backend.save(make_state("a"))
     assert backend.load().serial == 1
@@ -297,25 +288,33 @@ def test_waiting_writer_gets_the_lock_once_released(folder):
     assert waiter.load().serial == 1
 
 
-def test_waiter_polls_until_the_holder_releases(folder):
+def test_waiter_polls_until_the_holder_releases(folder, monkeypatch):
+    """The holder releases once the waiter is seen polling (its first pause): no timer races the two."""
     import threading
 
     holder = backend_of(folder)
     held, release = threading.Event(), threading.Event()
+    real_sleep = __import__("time").sleep
+    polls = []
 
     def hold():
         with holder.lock("sync"):
             held.set()
-            release.wait(5)
+            release.wait(30)
+
+    def waiter_pauses(seconds):
+        polls.append(seconds)
+        release.set()  # the waiter found the lock held and waits for it: now let the holder go
+        real_sleep(seconds)
 
     thread = threading.Thread(target=hold)
     thread.start()
-    held.wait(5)
-    threading.Timer(0.3, release.set).start()
-    waiter = backend_of(folder, lock_timeout=5.0)
+    assert held.wait(30)
+    monkeypatch.setattr("dataiku_iac.backends.folder_lock.time.sleep", waiter_pauses)
+    waiter = backend_of(folder, lock_timeout=30.0)
     waiter.save(make_state("a"))  # blocked until the holder released, then proceeds
-    thread.join(5)
-    assert waiter.load().serial == 1
+    thread.join(30)
+    assert polls and waiter.load().serial == 1
 
 
 def test_racing_writer_that_wrote_last_wins_the_lock(folder, monkeypatch):
@@ -327,7 +326,7 @@ def test_racing_writer_that_wrote_last_wins_the_lock(folder, monkeypatch):
         _plant_lock(folder, expired=False, lock_id="racer")
         real_sleep(seconds)
 
-    monkeypatch.setattr("dataiku_iac.backends.managed_folder.time.sleep", someone_writes_meanwhile)
+    monkeypatch.setattr("dataiku_iac.backends.folder_lock.time.sleep", someone_writes_meanwhile)
     with pytest.raises(StateLockedError, match="racer"):
         backend.save(make_state("a"))
     assert backend.lock_info()["id"] == "racer"  # their lock stays
@@ -401,7 +400,7 @@ def test_server_error_on_read_is_asked_again_then_reported(emulator, folder):
 
 
 def test_upload_is_never_repeated(emulator, folder):
-    backend = backend_of(folder, retry_backoff=0.01)
+    backend = backend_of(folder)
     emulator.clear_request_counts()
     emulator.inject_fault("POST", r"/contents//history/", status=500, count=1)
     with pytest.raises(StateWriteError):
@@ -411,8 +410,35 @@ def test_upload_is_never_repeated(emulator, folder):
 
 
 def test_unknown_route_is_not_mistaken_for_a_missing_state(emulator, folder):
-    backend = backend_of(folder, retry_backoff=0.01)
+    backend = backend_of(folder)
     backend.save(make_state("a"))
     emulator.inject_fault("GET", r"/contents//states/", status=404, count=3, message="not found")
     with pytest.raises(DSSError):
         backend.load()
+
+
+def test_force_unlock_leaves_a_lock_taken_between_its_check_and_its_removal(folder):
+    """Issue 11: the holder released and someone else locked between force_unlock's check and its delete."""
+    _plant_lock(folder, expired=True, lock_id="dead-1")
+    reads = []
+
+    class _LockTakenAfterFirstRead:
+        def __init__(self, inner):
+            self._inner = inner
+            self.project_key, self.odb_id, self.client = inner.project_key, inner.odb_id, inner.client
+
+        def get_file(self, path):
+            response = self._inner.get_file(path)
+            if path == "/locks/dev.lock":
+                reads.append(path)
+                if len(reads) == 1:
+                    _plant_lock(folder, expired=False, lock_id="newcomer")
+            return response
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+    breaker = backend_of(_LockTakenAfterFirstRead(folder))
+    with pytest.raises(StateError, match=r"not .*nothing was removed"):
+        breaker.force_unlock("dead-1")
+    assert backend_of(folder).lock_info().id == "newcomer"

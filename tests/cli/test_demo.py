@@ -33,7 +33,7 @@ def test_demo_runs_the_whole_story(cli, tmp_path):
     assert "Every edit was detected." in out
     page = (tmp_path / "d" / "drift-report.html").read_text(encoding="utf-8")
     assert "Drift: 1 added, 5 modified, 0 removed." in page
-    assert len(list((tmp_path / "d" / "demo.reports").glob("report-*.json"))) == 1
+    assert len(list((tmp_path / "d" / "demo.state.json.reports").glob("report-*.json"))) == 1
 
 
 def test_demo_runs_again_from_a_clean_slate(cli, tmp_path):

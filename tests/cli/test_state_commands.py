@@ -10,7 +10,7 @@ import pytest
 from dataiku_iac.backends.local import LocalFileBackend
 
 STATE = ".dataiku/state/dev.state.json"
-SNAPSHOT_1 = ".dataiku/state/dev.history/serial-00000001.json"
+SNAPSHOT_1 = ".dataiku/state/dev.state.json.history/serial-00000001.json"
 
 
 # -- diff ---------------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_history_lists_serials_newest_first(cli, saved_states):
     lines = result.out.splitlines()
     assert lines[0] == f"State {STATE}: current serial 2"
     assert lines[3].startswith("*        2  ") and lines[4].startswith("         1  ")
-    assert lines[-1].startswith("1 drift report(s) in .dataiku/state/dev.reports, newest report-")
+    assert lines[-1].startswith("1 drift report(s) in .dataiku/state/dev.state.json.reports, newest report-")
 
 
 def test_history_json(cli, saved_states):
@@ -182,12 +182,21 @@ def test_state_unlock(cli, saved_states, tmp_path):
     assert cli("state", "unlock", lock_id).code == 1  # nothing left to unlock
 
 
-def test_state_unlock_on_a_backend_without_it(cli, saved_states, monkeypatch):
-    monkeypatch.setattr(LocalFileBackend, "force_unlock", None)
-    result = cli("state", "unlock", "x")
-    assert result.code == 1 and "cannot break locks" in result.err
-
-
 @pytest.mark.parametrize("argv", [("state", "restore"), ("state", "restore", "--serial", "0")])
 def test_state_restore_usage(cli, argv):
     assert cli(*argv).code == 1
+
+
+# -- symlinks planted in the state directory ----------------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [("history",), ("state", "restore", "--serial", "1")])
+def test_a_symlink_in_the_state_directory_is_one_line_naming_it(cli, saved_states, tmp_path, argv):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    history = Path(".dataiku/state/dev.state.json.history")
+    history.rename(outside / "moved")
+    history.symlink_to(outside / "moved", target_is_directory=True)
+    result = cli(*argv)
+    assert result.code == 1, result.err
+    assert result.err.count("\n") == 1 and "is a symbolic link" in result.err
+    assert sorted(p.name for p in (outside / "moved").iterdir()) == ["serial-00000001.json", "serial-00000002.json"]

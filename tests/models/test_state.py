@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dataiku_iac.exceptions import StateFormatError
-from dataiku_iac.models.state import Resource, State
+from dataiku_iac.models.state import Resource, ResourceMetadata, State
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -120,3 +120,30 @@ class TestState:
         assert a.content_fingerprint() == b.content_fingerprint()
         b.add_resource(_dataset("x", v=True))
         assert a.content_fingerprint() != b.content_fingerprint()
+
+
+@pytest.mark.parametrize("text", [
+    "2025-01-15T10:30:00.123456Z", "2024-02-29T23:59:59.999999Z", "2025-01-15T10:30:00Z",
+    "2025-01-15T12:30:00.123456+02:00", "2025-13-15T10:30:00.123456Z", "2025-01-15X10:30:00.123456Z",
+    "2025-01-15T10:30:00.12345xZ", "2025-01-15T10:30:00.1234Z6Z", "2025-01-15T24:30:00.123456Z",
+])
+def test_timestamps_read_as_the_full_parser_reads_them(text):
+    """The fast path for the tool's own timestamp form agrees with timeutil.parse_timestamp, errors included."""
+    from dataiku_iac.timeutil import parse_timestamp
+
+    try:
+        expected = parse_timestamp(text)
+    except ValueError:
+        with pytest.raises(StateFormatError):
+            ResourceMetadata.from_dict({"deployed_at": text, "deployed_by": "x"})
+        return
+    assert ResourceMetadata.from_dict({"deployed_at": text, "deployed_by": "x"}).deployed_at == expected
+
+
+def test_the_seed_names_import_from_the_models_package():
+    """Issue 10: the seed's tests import these from dataikuapi.iac.models, i.e. dataiku_iac.models here."""
+    from dataiku_iac.models import ChangeType, Resource, ResourceDiff, ResourceMetadata, State, make_resource_id
+
+    state = State(environment="dev")
+    state.add_resource(Resource("dataset", make_resource_id("dataset", "P", "x"), {}, ResourceMetadata()))
+    assert ResourceDiff.__name__ == "ResourceDiff" and ChangeType.ADDED.value

@@ -26,7 +26,7 @@ from dataiku_iac.cli.main import main
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
 
 STATE = Path(".dataiku/state/dev.state.json")
-HISTORY = Path(".dataiku/state/dev.history")
+HISTORY = Path(".dataiku/state/dev.state.json.history")
 
 
 def _truncated(data: bytes) -> bytes:
@@ -162,7 +162,7 @@ def test_corrupt_state_is_refused_listed_and_restored(kind, dss, capsys):
     code, out, err = cli(capsys, "state", "restore", "--serial", "2")
     assert code == 0, err
     assert "as serial 3" in out, out
-    assert "its bytes are kept as .dataiku/state/dev.history/corrupt-" in err, err  # the user is told where
+    assert "its bytes are kept as .dataiku/state/dev.state.json.history/corrupt-" in err, err  # the user is told where
     restored = LocalFileBackend(STATE).load()
     assert restored.serial == 3 and restored.lineage == good.lineage
     assert {rid: r.attributes for rid, r in restored.resources.items()} == {

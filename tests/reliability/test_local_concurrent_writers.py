@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+import pytest
+
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.exceptions import StaleStateError, StateLockedError
 from dataiku_iac.models.state import Resource, State
@@ -38,6 +40,7 @@ def _writer(path: str, writer_id: int, results) -> None:
     results.put((writer_id, outcome))
 
 
+@pytest.mark.slow
 def test_8_concurrent_writers_lose_no_update(tmp_path):
     path = tmp_path / "conc.state.json"
     seed = State(environment="conc")

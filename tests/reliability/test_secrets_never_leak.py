@@ -449,7 +449,7 @@ def test_secrets_never_leak_and_rotations_are_reported(dss, tmp_path, capsys, ca
     run_cli(capsys, outputs, "sync")
     run_cli(capsys, outputs, "history")
     run_cli(capsys, outputs, "history", "--format", "json")
-    snapshot = ".dataiku/state/dev.history/serial-00000001.json"
+    snapshot = ".dataiku/state/dev.state.json.history/serial-00000001.json"
     for fmt in ("text", "json", "html"):
         assert run_cli(capsys, outputs, "diff", snapshot, ".dataiku/state/dev.state.json", "--format", fmt)[0] == 2
     assert run_cli(capsys, outputs, "diff", snapshot, ".dataiku/state/dev.state.json", "--format", "html",

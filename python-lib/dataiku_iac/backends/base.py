@@ -1,15 +1,20 @@
-"""The state backend contract, and the save/load policy shared by every storage.
+"""The state backend interface, and the save/load policy shared by every storage.
 
-:class:`StateBackend` is the seed's interface. :class:`StoredStateBackend` implements it once, on top of a
-few dumb storage primitives (read/write bytes of the current state and of named snapshots, a lock), in the
-way Terraform's remote state keeps its serial/lineage bookkeeping above a dumb client. The local file and
-managed-folder backends only implement the primitives, so both keep the same promises:
+:class:`StateBackend` is the whole interface the CLI, the manager, the macros and the webapp use.
+:class:`StoredStateBackend` implements it once, over three small parts (as Terraform's statemgr keeps its
+serial/lineage bookkeeping above a dumb ``remote.Client``): a :class:`~.store.BlobStore` (get, put, delete,
+list), a :class:`~.locks.StateLock`, and a :class:`StateLayout` naming the keys. The local directory, the
+managed folder and the in-memory store only provide those parts, so all keep the same promises:
 
 - the stored state is always schema-valid: nothing is written when validation fails;
-- a state of another lineage never replaces the stored one, and a writer that loaded serial N never
-  overwrites a higher stored serial (no lost update), unless ``force=True``;
-- each save that changes the stored content gets a higher serial; saving identical content writes nothing;
-- every saved serial is kept as a snapshot (bounded history) before the current state is replaced.
+- the backend alone decides the stored serial: the stored one plus one (the in-memory ``serial`` that
+  ``add_resource`` bumps is never trusted);
+- a save extends the serial its state was loaded (or last saved) at, ``State.base_serial``: when the stored
+  serial is newer, the save is refused with :class:`StaleStateError` (no lost update), and a state of another
+  lineage never replaces the stored one, unless ``force=True``. ``expected_serial`` states the base
+  explicitly, checked under the lock (a conditional save);
+- each save that changes the stored content gets a new serial; saving identical content writes nothing;
+- every saved serial is kept as a snapshot (bounded history), written before the current state is replaced.
 """
 
 from __future__ import annotations
@@ -21,29 +26,23 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional
+from typing import Any, ContextManager, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
-from ..canonical import parse_json, pretty_json_bytes
-from ..exceptions import (
-    ConfigError,
-    DataikuIaCError,
-    LineageMismatchError,
-    StaleStateError,
-    StateCorruptedError,
-    StateNotFoundError,
-    StateWriteError,
-)
+from ..canonical import gc_paused
+from ..exceptions import ConfigError, LineageMismatchError, StaleStateError, StateCorruptedError, StateNotFoundError
 from ..models.state import State
 from ..state_format import StoredSummary, decode_state, decode_state_and_summary, encode_state, summarize_state
 from ..timeutil import format_timestamp, utc_now
+from .locks import LockInfo, StateLock
+from .reports import DEFAULT_REPORT_LIMIT, ReportStore
+from .store import BlobStore
 
 logger = logging.getLogger("dataiku_iac.backends")
 
 DEFAULT_HISTORY_LIMIT = 20
-DEFAULT_REPORT_LIMIT = 50
-_REPORT_NAME = re.compile(r"report-[0-9]{8}T[0-9]{12}Z")
-_SERIAL_SNAPSHOT = re.compile(r"^serial-(\d+)$")
+_SERIAL_SNAPSHOT = re.compile(r"serial-(\d+)\.json")
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
@@ -79,19 +78,27 @@ class HistoryEntry(NamedTuple):
         }
 
 
-class SnapshotInfo(NamedTuple):
-    """What a storage knows about one stored snapshot, without reading it."""
+@dataclass(frozen=True)
+class StateLayout:
+    """Where one environment's state lives in a blob store: the current state's key, and the key prefixes of
+    its history snapshots and of its reports (each ending with ``/``)."""
 
-    name: str
-    size: int
-    modified_at: Optional[datetime]
+    current: str
+    history: str
+    reports: str
 
 
 class StateBackend(ABC):
-    """Where a state is stored. Implementations: LocalFileBackend, ManagedFolderBackend."""
+    """Where a state is stored: the whole interface (implementations: :class:`StoredStateBackend` and its
+    subclasses LocalFileBackend, ManagedFolderBackend, MemoryBackend).
+
+    ``reports`` is the environment's :class:`ReportStore`; ``save_report``, ``load_report`` and ``list_reports``
+    are shorthands for it.
+    """
 
     #: Human-readable location (file path or folder path) used in messages.
     location: str = ""
+    reports: ReportStore
 
     @abstractmethod
     def load(self, serial: Optional[int] = None) -> State:
@@ -101,11 +108,13 @@ class StateBackend(ABC):
         """
 
     @abstractmethod
-    def save(self, state: State, force: bool = False) -> None:
-        """Store ``state``; on success ``state.serial``/``lineage``/``base_serial`` are those stored.
+    def save(self, state: State, force: bool = False, *, expected_serial: Optional[int] = None) -> None:
+        """Store ``state`` as the successor of the stored state; on success ``state.serial``, ``lineage`` and
+        ``base_serial`` are those stored.
 
-        Raises :class:`StateWriteError`, :class:`LineageMismatchError`, :class:`StaleStateError`,
-        :class:`StateLockedError`.
+        Raises :class:`StateWriteError`, :class:`LineageMismatchError`, :class:`StaleStateError` (the stored
+        serial is not the one ``state`` was loaded at, or not ``expected_serial`` when given),
+        :class:`StateLockedError`, :class:`StateFormatError` (``state`` is invalid: nothing written).
         """
 
     @abstractmethod
@@ -117,150 +126,126 @@ class StateBackend(ABC):
         """Delete the current state (a snapshot of it stays in the history)."""
 
     @abstractmethod
-    def backup(self, suffix: str = "backup") -> Any:
+    def backup(self, suffix: str = "backup") -> str:
         """Copy the current state aside under ``suffix``; returns where the copy is."""
 
+    @abstractmethod
     def history(self) -> List[HistoryEntry]:
         """The saved serials still kept, oldest first."""
-        return []
 
-    def save_report(self, report: Dict[str, Any]) -> str:
-        """Store a drift report (JSON object) beside the state; returns its name (names sort by time)."""
-        raise NotImplementedError(f"{type(self).__name__} does not store reports")
+    @abstractmethod
+    def restore(self, serial: int) -> State:
+        """Make the snapshot of ``serial`` the current state again, as a new serial; returns it."""
+
+    @abstractmethod
+    def lock(self, operation: str = "operation") -> ContextManager[LockInfo]:
+        """Hold the state's lock for a read-check-write sequence (re-entrant); yields its record.
+
+        Raises :class:`StateLockedError` naming the holder when someone else holds it.
+        """
+
+    @abstractmethod
+    def lock_info(self) -> Optional[LockInfo]:
+        """The record of the lock's holder (or of a holder that died), or None when unlocked."""
+
+    @abstractmethod
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Break the lock whose id is ``lock_id`` (``dataiku-iac state unlock``); returns its record."""
+
+    def save_report(self, report: Dict[str, Any], *, kind: str = "report") -> str:
+        """``reports.save``: store a report beside the state; returns its name (``<kind>-<UTC time>``)."""
+        return self.reports.save(report, kind=kind)
 
     def load_report(self, name: Optional[str] = None) -> Dict[str, Any]:
-        """A stored report by name, or the newest one; :class:`StateNotFoundError` when there is none."""
-        raise NotImplementedError(f"{type(self).__name__} does not store reports")
+        """``reports.load``: a stored report by name, or the newest one."""
+        return self.reports.load(name)
 
-    def list_reports(self) -> List[str]:
-        """Names of the stored reports, oldest first."""
-        return []
+    def list_reports(self, kind: Optional[str] = None) -> List[str]:
+        """``reports.list``: names of the stored reports (of one kind, or all), oldest first."""
+        return self.reports.list(kind)
 
-    @contextmanager
-    def lock(self, operation: str = "operation") -> Iterator[None]:
-        """Hold the state's lock for a read-check-write sequence (no-op for backends without locks)."""
-        yield
+    def report_location(self, name: str) -> str:
+        """Where the report ``name`` is stored, for messages."""
+        return self.reports.location(name)
 
 
 class StoredStateBackend(StateBackend):
-    """The policy of :class:`StateBackend` over storage primitives that subclasses implement."""
+    """The policy of :class:`StateBackend` over a blob store, a lock and a layout."""
 
-    def __init__(self, history_limit: int = DEFAULT_HISTORY_LIMIT, report_limit: int = DEFAULT_REPORT_LIMIT) -> None:
+    def __init__(self, store: BlobStore, state_lock: StateLock, layout: StateLayout, location: str, *,
+                 history_limit: int = DEFAULT_HISTORY_LIMIT, report_limit: int = DEFAULT_REPORT_LIMIT,
+                 report_kind_limits: Optional[Dict[str, int]] = None) -> None:
         if history_limit < 1 or report_limit < 1:
             raise ValueError("history_limit and report_limit must be at least 1")
+        self.store = store
+        self.layout = layout
+        self.location = location
         self.history_limit = history_limit
         self.report_limit = report_limit
+        self.reports = ReportStore(store, layout.reports, self.lock, report_limit, report_kind_limits)
+        self._state_lock = state_lock
         self._lock_guard = threading.RLock()
         self._lock_depth = 0
+        self._held: Optional[LockInfo] = None
         # The bytes this instance last read or wrote, with their summary: a save right after a load does
         # not parse the stored state again when its bytes are unchanged (0.7 s saved on a 57 MB state).
-        self._known: Optional[tuple] = None
+        self._known: Optional[Tuple[bytes, StoredSummary]] = None
 
-    # -- storage primitives -------------------------------------------------------------------------------
-
-    @abstractmethod
-    def _read_current(self) -> Optional[bytes]:
-        """Bytes of the current state, or None when there is none."""
-
-    @abstractmethod
-    def _write_current(self, data: bytes) -> None:
-        """Replace the current state with ``data`` (atomically where the storage allows)."""
-
-    @abstractmethod
-    def _delete_current(self) -> None:
-        """Remove the current state."""
-
-    @abstractmethod
-    def _read_snapshot(self, name: str) -> Optional[bytes]:
-        """Bytes of a named snapshot, or None."""
-
-    @abstractmethod
-    def _write_snapshot(self, name: str, data: bytes) -> None:
-        """Store a named snapshot."""
-
-    @abstractmethod
-    def _delete_snapshot(self, name: str) -> None:
-        """Remove a named snapshot (no error when absent)."""
-
-    @abstractmethod
-    def _list_snapshots(self) -> List[SnapshotInfo]:
-        """All stored snapshots."""
-
-    def _write_snapshot_then_current(self, name: str, data: bytes) -> None:
-        """Store ``data`` as a snapshot, then as the current state (the history never lags the current)."""
-        self._write_snapshot(name, data)
-        self._write_current(data)
-
-    @abstractmethod
-    def _snapshot_location(self, name: str) -> Any:
-        """Where a named snapshot lives (a Path for files, a folder path for managed folders)."""
-
-    @abstractmethod
-    def _write_report(self, name: str, data: bytes) -> None:
-        """Store a named report."""
-
-    @abstractmethod
-    def _read_report(self, name: str) -> Optional[bytes]:
-        """Bytes of a named report, or None."""
-
-    @abstractmethod
-    def _list_report_names(self) -> List[str]:
-        """Names of all stored reports."""
-
-    @abstractmethod
-    def _delete_report(self, name: str) -> None:
-        """Remove a named report (no error when absent)."""
-
-    @abstractmethod
-    def _acquire_lock(self, operation: str) -> None:
-        """Take the storage lock or raise :class:`StateLockedError`."""
-
-    @abstractmethod
-    def _release_lock(self) -> None:
-        """Release the storage lock."""
-
-    # -- the contract ---------------------------------------------------------------------------------
+    # -- locking --------------------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, operation: str = "operation") -> Iterator[None]:
+    def lock(self, operation: str = "operation") -> Iterator[LockInfo]:
         """Hold the state lock; re-entrant, so ``save`` inside a caller's ``lock`` does not deadlock."""
         with self._lock_guard:
             if self._lock_depth == 0:
-                self._acquire_lock(operation)
+                self._held = self._state_lock.acquire(operation)
             self._lock_depth += 1
             try:
-                yield
+                yield self._held  # type: ignore[misc]
             finally:
                 self._lock_depth -= 1
                 if self._lock_depth == 0:
-                    self._release_lock()
+                    self._held = None
+                    self._state_lock.release()
+
+    def lock_info(self) -> Optional[LockInfo]:
+        """The record of the lock's holder, or None when unlocked."""
+        return self._state_lock.info()
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Break the lock whose id is ``lock_id``; refused when no lock is recorded or its id differs."""
+        return self._state_lock.force_unlock(lock_id)
+
+    # -- the contract ---------------------------------------------------------------------------------
 
     def exists(self) -> bool:
         """True when a current state is stored."""
-        return self._storage_call(self._read_current) is not None
+        return self.store.get(self.layout.current) is not None
 
     def load(self, serial: Optional[int] = None) -> State:
         """Load the current state, or the snapshot of ``serial``."""
         if serial is None:
-            data = self._storage_call(self._read_current)
+            data = self.store.get(self.layout.current)
             if data is None:
                 raise StateNotFoundError(f"No state at {self.location}: run a sync first to create it")
             state, summary = decode_state_and_summary(data, self.location)
             self._known = (data, summary)
             return state
-        data = self._storage_call(self._read_snapshot, serial_snapshot_name(serial))
+        key = self._snapshot_key(serial_snapshot_name(serial))
+        data = self.store.get(key)
         if data is None:
             kept = ", ".join(str(entry.serial) for entry in self.history()) or "none"
             raise StateNotFoundError(f"No snapshot of serial {serial} at {self.location} (kept serials: {kept})")
-        return decode_state(data, str(self._snapshot_location(serial_snapshot_name(serial))))
+        return decode_state(data, self.store.location(key))
 
-    def save(self, state: State, force: bool = False) -> None:
+    def save(self, state: State, force: bool = False, *, expected_serial: Optional[int] = None) -> None:
         """Store ``state`` under the lineage/serial rules; see the module docstring."""
-        with self.lock("save"):
-            stored_bytes = self._storage_call(self._read_current)
+        # The collector is paused as while parsing: a save builds large acyclic trees (fingerprint, document).
+        with self.lock("save"), gc_paused():
+            stored_bytes = self.store.get(self.layout.current)
             stored = self._summarize_stored(stored_bytes, force)
-            if stored is not None and not force:
-                check_can_replace(state, stored, self.location)
+            if not force:
+                check_can_replace(state, stored, self.location, expected_serial)
             fingerprint = state.content_fingerprint()
             if stored is not None and fingerprint == stored.fingerprint:
                 _adopt(state, stored.serial, stored.lineage or state.lineage, stored.updated_at)
@@ -271,12 +256,25 @@ class StoredStateBackend(StateBackend):
 
     def _write_version(self, state: State, stored: Optional[StoredSummary], fingerprint: str) -> None:
         """Write ``state`` as the successor of ``stored`` (snapshot, then current), prune, adopt (under lock)."""
-        to_write = _next_version_of(state, stored)
+        to_write = copy.copy(state)
+        to_write.serial = stored.serial + 1 if stored is not None else self._first_free_serial(state)
+        to_write.lineage = state.lineage or (stored.lineage if stored else None) or str(uuid.uuid4())
+        to_write.updated_at = utc_now()
         data = encode_state(to_write)
-        self._storage_call(self._write_snapshot_then_current, serial_snapshot_name(to_write.serial), data)
+        # The history never lags the current state: the snapshot is written first. Before each write the lock
+        # is checked to be still ours (a managed folder's lock can be replaced by a late upload, or broken).
+        self._state_lock.check_still_held()
+        self.store.put(self._snapshot_key(serial_snapshot_name(to_write.serial)), data)
+        self._state_lock.check_still_held()
+        self.store.put(self.layout.current, data)
         self._known = (data, StoredSummary(to_write.serial, to_write.lineage, to_write.updated_at, fingerprint))
         self._prune_history()
         _adopt(state, to_write.serial, to_write.lineage, to_write.updated_at)
+
+    def _first_free_serial(self, state: State) -> int:
+        """The serial of a save when no current state is stored: past every kept snapshot (after a delete,
+        the history still holds serials) and past the serial the state was loaded at."""
+        return max([entry.serial for entry in self.history()] + [state.base_serial or 0]) + 1
 
     def restore(self, serial: int) -> State:
         """Make the snapshot of ``serial`` the current state again, as a new serial (nothing is lost).
@@ -293,81 +291,50 @@ class StoredStateBackend(StateBackend):
             except StateCorruptedError as exc:
                 # Its summary cannot be trusted either (a hand edit keeps the checksums): keep the bytes aside
                 # and write the snapshot as the next serial, whatever the unusable file claims.
-                self._keep_unusable(self._storage_call(self._read_current), exc)
+                self._keep_unusable(self.store.get(self.layout.current), exc)
                 current = None
             if current is not None:
-                snapshot.base_serial, snapshot.lineage = current.serial, current.lineage
-                self.save(snapshot)
+                snapshot.lineage = current.lineage
+                self.save(snapshot, expected_serial=current.serial)
                 return snapshot
-            snapshot.base_serial = None
-            snapshot.serial = max([entry.serial for entry in self.history()] + [serial]) + 1
             self._write_version(snapshot, None, snapshot.content_fingerprint())
             return snapshot
 
     def delete(self) -> None:
         """Delete the current state, after keeping a snapshot of it."""
         with self.lock("delete"):
-            data = self._storage_call(self._read_current)
+            data = self.store.get(self.layout.current)
             if data is None:
                 return
-            self._storage_call(self._write_snapshot, f"deleted-{_stamp()}", data)
-            self._storage_call(self._delete_current)
+            self.store.put(self._snapshot_key(f"deleted-{_stamp()}"), data)
+            self.store.delete(self.layout.current)
+            self._known = None
 
-    def backup(self, suffix: str = "backup") -> Any:
+    def backup(self, suffix: str = "backup") -> str:
         """Copy the current state to a snapshot named after ``suffix``; returns its location."""
-        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", suffix) or ".." in suffix:
+        if not isinstance(suffix, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", suffix) or ".." in suffix:
             raise ValueError(f"Invalid backup suffix {suffix!r}: use letters, digits, '_', '.', '-'")
-        data = self._storage_call(self._read_current)
+        data = self.store.get(self.layout.current)
         if data is None:
             raise StateNotFoundError(f"No state at {self.location} to back up")
-        name = f"backup-{suffix}"
-        self._storage_call(self._write_snapshot, name, data)
-        return self._snapshot_location(name)
+        key = self._snapshot_key(f"backup-{suffix}")
+        self.store.put(key, data)
+        return self.store.location(key)
 
     def history(self) -> List[HistoryEntry]:
         """The saved serials still kept, oldest first."""
         entries = []
-        for info in self._storage_call(self._list_snapshots):
-            match = _SERIAL_SNAPSHOT.match(info.name)
+        for info in self.store.list(self.layout.history):
+            match = _SERIAL_SNAPSHOT.fullmatch(info.key[len(self.layout.history):])
             if match:
-                location = str(self._snapshot_location(info.name))
+                location = self.store.location(info.key)
                 entries.append(HistoryEntry(int(match.group(1)), info.size, info.modified_at, location))
         return sorted(entries)
 
-    def save_report(self, report: Dict[str, Any]) -> str:
-        """Store a drift report; keeps the newest ``report_limit`` reports. Returns the report's name."""
-        name = f"report-{_stamp()}"
-        with self.lock("save report"):
-            self._storage_call(self._write_report, name, pretty_json_bytes(report))
-            for old in self.list_reports()[: -self.report_limit]:
-                self._storage_call(self._delete_report, old)
-        return name
-
-    def load_report(self, name: Optional[str] = None) -> Dict[str, Any]:
-        """A stored report by name, or the newest one."""
-        names = self.list_reports()
-        if name is None:
-            if not names:
-                raise StateNotFoundError(f"No drift report at {self.location} yet: run a drift check first")
-            name = names[-1]
-        if not _REPORT_NAME.fullmatch(name):
-            raise StateNotFoundError(f"No drift report named {name!r}: report names look like report-<time>")
-        data = self._storage_call(self._read_report, name)
-        if data is None:
-            raise StateNotFoundError(f"No drift report named {name!r} at {self.location}")
-        try:
-            report = parse_json(data)
-        except ValueError as exc:
-            raise StateCorruptedError(f"{self.location} report {name}", [f"$: invalid JSON ({exc})"]) from exc
-        if not isinstance(report, dict):
-            raise StateCorruptedError(f"{self.location} report {name}", ["$: expected a JSON object"])
-        return report
-
-    def list_reports(self) -> List[str]:
-        """Names of the stored reports, oldest first."""
-        return sorted(name for name in self._storage_call(self._list_report_names) if _REPORT_NAME.fullmatch(name))
-
     # -- helpers --------------------------------------------------------------------------------------
+
+    def _snapshot_key(self, name: str) -> str:
+        return f"{self.layout.history}{name}.json"
 
     def _summarize_stored(self, data: Optional[bytes], force: bool) -> Optional[StoredSummary]:
         """The stored state's summary, or None. An unusable stored state blocks a save unless forced."""
@@ -387,10 +354,10 @@ class StoredStateBackend(StateBackend):
         """Keep the bytes of an unusable current state as a ``corrupt-*`` snapshot, before they are replaced."""
         if data is None:
             return
-        name = f"corrupt-{_stamp()}"
-        self._storage_call(self._write_snapshot, name, data)
+        key = self._snapshot_key(f"corrupt-{_stamp()}")
+        self.store.put(key, data)
         logger.warning("Replacing the unusable state at %s (%s); its bytes are kept as %s", self.location,
-                       "; ".join(error.problems[:1]), self._snapshot_location(name))
+                       "; ".join(error.problems[:1]), self.store.location(key))
 
     def _keep_snapshot(self, serial: int, data: bytes) -> None:
         """Snapshot the state about to be replaced if its serial has none yet (e.g. written by hand).
@@ -398,29 +365,20 @@ class StoredStateBackend(StateBackend):
         When the serial's snapshot holds other bytes (the file was edited after it was saved), both are kept:
         the edited bytes as an ``edited-*`` snapshot, the serial's snapshot as it was.
         """
-        name = serial_snapshot_name(serial)
-        kept = self._storage_call(self._read_snapshot, name)
+        key = self._snapshot_key(serial_snapshot_name(serial))
+        kept = self.store.get(key)
         if kept is None:
-            self._storage_call(self._write_snapshot, name, data)
+            self.store.put(key, data)
         elif kept != data:
-            edited = f"edited-{_stamp()}"
-            self._storage_call(self._write_snapshot, edited, data)
+            edited = self._snapshot_key(f"edited-{_stamp()}")
+            self.store.put(edited, data)
             logger.warning("The state at %s differs from the snapshot of its serial %s (edited by hand?): "
-                           "its bytes are kept as %s", self.location, serial, self._snapshot_location(edited))
+                           "its bytes are kept as %s", self.location, serial, self.store.location(edited))
 
     def _prune_history(self) -> None:
         serial_snapshots = self.history()
         for entry in serial_snapshots[: max(0, len(serial_snapshots) - self.history_limit)]:
-            self._storage_call(self._delete_snapshot, serial_snapshot_name(entry.serial))
-
-    def _storage_call(self, function: Any, *args: Any) -> Any:
-        """Run a storage primitive; storage failures become :class:`StateWriteError` (library errors pass)."""
-        try:
-            return function(*args)
-        except DataikuIaCError:
-            raise
-        except OSError as exc:
-            raise StateWriteError(f"Storage error at {self.location}: {exc}") from exc
+            self.store.delete(self._snapshot_key(serial_snapshot_name(entry.serial)))
 
 
 def serial_snapshot_name(serial: int) -> str:
@@ -428,27 +386,30 @@ def serial_snapshot_name(serial: int) -> str:
     return f"serial-{int(serial):08d}"
 
 
-def check_can_replace(state: State, stored: StoredSummary, location: str) -> None:
-    """Refuse a save of another lineage, or of a state older than the stored one (no lost update)."""
-    if state.lineage and stored.lineage and state.lineage != stored.lineage:
+def check_can_replace(state: State, stored: Optional[StoredSummary], location: str,
+                      expected_serial: Optional[int] = None) -> None:
+    """Refuse a save of another lineage, or one whose base is not the stored serial (no lost update).
+
+    The base is ``expected_serial`` when given, else the serial the state was loaded (or last saved) at. A
+    state bound to no lineage and no base (fresh from a sync) extends whatever is stored. The in-memory
+    ``serial`` plays no part: ``add_resource`` bumps it, so it says nothing about what a save extends.
+    """
+    stored_serial = stored.serial if stored is not None else 0
+    if stored is not None and state.lineage and stored.lineage and state.lineage != stored.lineage:
         raise LineageMismatchError(stored.lineage, state.lineage, location)
-    if state.base_serial is not None:
-        base = state.base_serial
-    elif state.lineage is not None:
-        base = state.serial  # built by hand with a lineage: its own serial is what it claims to extend
-    else:
-        base = stored.serial  # a fresh state not bound to any lineage extends whatever is stored
-    if stored.serial > base:
-        raise StaleStateError(base, stored.serial, location)
-
-
-def _next_version_of(state: State, stored: Optional[StoredSummary]) -> State:
-    """A copy of ``state`` with the serial, lineage and time it will be stored with."""
-    result = copy.copy(state)
-    result.serial = max(state.serial, stored.serial + 1) if stored else max(state.serial, 1)
-    result.lineage = state.lineage or (stored.lineage if stored else None) or str(uuid.uuid4())
-    result.updated_at = utc_now()
-    return result
+    if expected_serial is not None:
+        if stored_serial != expected_serial:
+            raise StaleStateError(expected_serial, stored_serial, location)
+        return
+    if stored is None:
+        return
+    base = state.base_serial
+    if base is None:
+        if state.lineage is None:
+            return
+        base = 0  # claims the stored lineage, yet was never loaded from it: it extends nothing stored
+    if stored_serial > base:
+        raise StaleStateError(base, stored_serial, location)
 
 
 def _adopt(state: State, serial: int, lineage: Optional[str], updated_at: datetime) -> None:
@@ -460,4 +421,3 @@ def _adopt(state: State, serial: int, lineage: Optional[str], updated_at: dateti
 
 def _stamp() -> str:
     return utc_now().strftime("%Y%m%dT%H%M%S%fZ")
-

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
 
-from ..exceptions import ConfigError, StateNotFoundError
+from ..exceptions import ConfigError, StateNotFoundError, UnsafePathError
 
 if TYPE_CHECKING:
     from ..backends.local import LocalFileBackend
@@ -77,27 +77,27 @@ def json_text(value: Any, **options: Any) -> str:
 
 
 def write_file(path: str, text: str) -> Path:
-    """Write a report to ``path`` as :func:`write_private_file` does (UTF-8)."""
-    return write_private_file(path, text.encode("utf-8"), option="--output path")
+    """Write a report to ``path`` as :func:`write_output_file` does (UTF-8)."""
+    return write_output_file(path, text.encode("utf-8"), option="--output path")
 
 
-def write_private_file(path: str, data: bytes, option: str, what: str = "") -> Path:
+def write_output_file(path: str, data: bytes, option: str, what: str = "") -> Path:
     """Replace ``path`` with ``data``, readable by the owner only (0600, as state files are), parents created.
 
-    A symbolic link at ``path`` is refused: it could send the write anywhere (a link committed to a repository
-    reaches CI). The bytes go to a fresh private temp file renamed over the path (``fsutil.atomic_write``),
-    so the write never goes through a link planted meanwhile, and a reader never sees half a file. Messages
-    read "Cannot write <what><path>: ... Choose another <option>."
+    Through :func:`dataiku_iac.fsutil.atomic_write`: a symbolic link at ``path`` is refused (it could send the
+    write anywhere, and a link committed to a repository reaches CI), the bytes go to a fresh private temp file
+    renamed over the path, and a reader never sees half a file. Messages read "Cannot write <what><path>: ...
+    Choose another <option>."
     """
     from ..fsutil import atomic_write
 
     target = Path(path)
-    if target.is_symlink():
-        raise ConfigError(f"Cannot write {what}{path}: it is a symbolic link, refused (it could point "
-                          f"anywhere). Remove the link or choose another {option}.")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, data)
+    except UnsafePathError:
+        raise ConfigError(f"Cannot write {what}{path}: it is a symbolic link, refused (it could point "
+                          f"anywhere). Remove the link or choose another {option}.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot write {what}{path}: {exc.strerror or exc}. "
                           f"Choose another {option}.") from exc

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 def clear_previous_run(state_dir: Path) -> Path:
     """Remove what an earlier demo left in ``state_dir`` (only the demo's own files), so each run starts clean."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    for name in (f"{DEMO_ENVIRONMENT}.history", f"{DEMO_ENVIRONMENT}.reports"):
+    for name in (f"{DEMO_ENVIRONMENT}.state.json.history", f"{DEMO_ENVIRONMENT}.state.json.reports",
+                 f"{DEMO_ENVIRONMENT}.history", f"{DEMO_ENVIRONMENT}.reports"):  # the last two: earlier layout
         shutil.rmtree(state_dir / name, ignore_errors=True)
     for name in (f"{DEMO_ENVIRONMENT}.state.json", f"{DEMO_ENVIRONMENT}.state.json.lock",
                  f"{DEMO_ENVIRONMENT}.state.json.lock.info", "drift-report.html"):

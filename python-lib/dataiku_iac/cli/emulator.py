@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, List
 
 from ..exceptions import ConfigError
-from .common import URL_VARIABLE, out, write_private_file
+from .common import URL_VARIABLE, out, write_output_file
 
 DEFAULT_PORT = 11200
 DEFAULT_KEY_FILE = Path(".dataiku") / "emulator" / "api-key"
@@ -93,7 +93,7 @@ def check_port_free(port: int) -> None:
 def write_key_file(path: str, key: str) -> Path:
     """Write the key readable by the owner only; a symbolic link at ``path`` is refused, never written through
     (it could aim the key at a file another user reads)."""
-    return write_private_file(path, (key + "\n").encode("utf-8"), option="--api-key-file",
+    return write_output_file(path, (key + "\n").encode("utf-8"), option="--api-key-file",
                               what="the API key file ")
 
 

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from ..backends.local import LocalFileBackend
 from ..exceptions import StateCorruptedError, StateNotFoundError
+from ..fsutil import read_file_no_follow
 from ..state_format import summarize_state
 from ..timeutil import format_timestamp
 from .common import add_state_options, out, state_path
@@ -60,8 +61,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _current_serial(path: Any) -> Optional[int]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    return summarize_state(data, str(path)).serial
+    data = read_file_no_follow(path)
+    return None if data is None else summarize_state(data, str(path)).serial

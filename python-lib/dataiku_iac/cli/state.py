@@ -50,10 +50,6 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _unlock(args: argparse.Namespace) -> int:
     backend = state_backend(args)
-    force_unlock = getattr(backend, "force_unlock", None)
-    if force_unlock is None:
-        raise ConfigError(f"The state backend of {backend.location} cannot break locks: remove the lock by hand.")
-    info = force_unlock(args.lock_id) or {}
-    holder = f" (held by {info['who']} for '{info.get('operation', '?')}')" if info.get("who") else ""
-    out(f"Lock {args.lock_id} on {backend.location} removed{holder}.")
+    info = backend.force_unlock(args.lock_id)
+    out(f"Lock {args.lock_id} on {backend.location} removed (held by {info.who} for '{info.operation}').")
     return 0

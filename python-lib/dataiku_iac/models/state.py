@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..canonical import sha256_hex
@@ -211,9 +211,10 @@ class State:
     """The complete recorded state of the tracked DSS resources of one environment.
 
     ``serial`` only grows and ``lineage`` identifies one line of states (Terraform's meaning). In memory,
-    adding or removing a resource bumps ``serial``; backends decide the stored serial on save.
-    ``base_serial`` is the serial this state was loaded (or last saved) at, used by backends to refuse a save
-    that would overwrite a newer one; it is not written to the file.
+    adding or removing a resource bumps ``serial`` (the seed's API); that counter is never trusted by a save:
+    the backend alone decides the stored serial. ``base_serial`` is the serial this state was loaded (or last
+    saved) at: what a save claims to extend, so a backend refuses it when a newer serial is stored. It is set
+    by ``from_dict`` and by each save, never by ``add_resource``, and is not written to the file.
     """
 
     version: int = STATE_FORMAT_VERSION
@@ -263,11 +264,13 @@ class State:
 
     def content_fingerprint(self) -> str:
         """Hash of what a save would change (see :func:`content_fingerprint_of`)."""
-        return _fingerprint(
-            self.environment,
-            {rid: _fingerprint_entry(resource.metadata.to_dict()) for rid, resource in self.resources.items()},
-            self._managed_dict(),
-        )
+        entries = {}
+        for rid, resource in self.resources.items():
+            metadata = resource.metadata
+            modified_at = metadata.last_modified_at
+            entries[rid] = [metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by,
+                            format_timestamp(modified_at) if modified_at is not None else None]
+        return _fingerprint(self.environment, entries, self._managed_dict())
 
     def _managed_dict(self) -> Dict[str, Any]:
         return {rid: self.managed[rid].to_dict() for rid in sorted(self.managed)}
@@ -350,6 +353,7 @@ def content_fingerprint_of(document: Mapping[str, Any]) -> str:
 
 
 def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
+    # The same four fields as State.content_fingerprint, read from the JSON form.
     return [
         metadata["checksum"],
         metadata.get("dataiku_internal_id"),
@@ -385,18 +389,38 @@ def _check_type(value: Any, expected: type, where: str, key: str) -> Any:
     return value
 
 
+_MISSING = object()
+
+
+# Both check the exact type first: it is what a parsed document holds (and bool is not int), 100,000 times on
+# a 10,000-resource load; subclasses and wrong types take the full check.
 def _require(data: Mapping[str, Any], key: str, expected: type, where: str) -> Any:
-    if key not in data:
+    value = data.get(key, _MISSING)
+    if type(value) is expected:
+        return value
+    if value is _MISSING:
         raise StateFormatError(f"{where}.{key} is missing", field=f"{where}.{key}")
-    return _check_type(data[key], expected, where, key)
+    return _check_type(value, expected, where, key)
 
 
 def _optional(data: Mapping[str, Any], key: str, expected: type, where: str) -> Any:
     value = data.get(key)
-    return None if value is None else _check_type(value, expected, where, key)
+    if value is None or type(value) is expected:
+        return value
+    return _check_type(value, expected, where, key)
+
+
+_OWN_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?Z")
 
 
 def _timestamp(text: str, where: str) -> datetime:
+    if _OWN_TIMESTAMP.fullmatch(text):
+        # The form this tool writes (2025-01-15T10:30:00.123456Z, or without the fraction): the C parser reads
+        # it 20 times faster, 0.07 s of a 10,000-resource load. Anything else goes through the full parser.
+        try:
+            return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
     try:
         return parse_timestamp(text)
     except ValueError as exc:

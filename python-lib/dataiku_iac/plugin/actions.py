@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ..accept import KIND_REPORT, accept_report, store_report
+from ..accept import KIND_REPORT, accept_report
 from ..backends.managed_folder import ManagedFolderBackend
 from ..diff import DiffEngine
 from ..dss.folders import resolve_folder as find_folder
@@ -215,7 +215,7 @@ def save_report_if_possible(backend: ManagedFolderBackend, report: Dict[str, Any
     gets the drift: only the stored copy for the webapp is missing, and the result says why.
     """
     try:
-        name = store_report(backend, report, KIND_REPORT)
+        name = backend.save_report(report, kind=KIND_REPORT)
     except (StateWriteError, StateLockedError, DSSError) as exc:
         logger.warning("Drift report not saved: %s", exc)
         return None, f"the report could not be saved in the folder: {exc}"

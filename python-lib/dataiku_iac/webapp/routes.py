@@ -32,7 +32,7 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from ..accept import KIND_CHECK, AcceptOutcome, accept_report, covered_projects, store_report
+from ..accept import KIND_CHECK, AcceptOutcome, accept_report, covered_projects
 from ..exceptions import DataikuIaCError, StateNotFoundError
 from ..models.state import parse_resource_id
 from .context import ContextProvider, Viewer, WebappContext
@@ -206,7 +206,7 @@ class _Routes:
             result = manager.detect_drift(project_keys=ctx.project_keys)
             report = result.to_report()
             report["context"]["checked_by"] = viewer.login
-            name = store_report(backend, report, KIND_CHECK)
+            name = backend.save_report(report, kind=KIND_CHECK)
             self.cache.put(("report", env, name), report)
             return {"report": name, "has_drift": bool(result.has_drift), "summary": dict(result.summary)}
 
@@ -248,7 +248,7 @@ class _Routes:
         """Store the (empty) drift report of the moment right after the accept, so the page shows "no drift"
         against the new serial rather than the accepted report."""
         report = outcome.baseline_report(env, login, source)
-        name = store_report(backend, report, KIND_CHECK)
+        name = backend.save_report(report, kind=KIND_CHECK)
         self.cache.put(("report", env, name), report)
         return name
 
