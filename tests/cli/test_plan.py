@@ -65,7 +65,12 @@ def edit_like_a_user(dss):
 def test_after_user_edits_plan_shows_exactly_those_objects(cli, dss):
     run_generate(cli, KEY)
     edit_like_a_user(dss)
+    state_before = Path(".dataiku/state/dev.state.json").read_bytes()
+    dss.clear_request_counts()
     result = plan(cli, "--format", "json")
+    # Read-only: only GETs reached DSS (the connection check included), and the state file is as it was.
+    assert {entry["method"] for entry in dss.request_log()} == {"GET"}
+    assert Path(".dataiku/state/dev.state.json").read_bytes() == state_before
     assert result.code == 2, result.err
     document = json.loads(result.out)
     shown = {op["resource_id"]: (op["action"], [c["path"] for c in op["changes"]]) for op in document["operations"]}
