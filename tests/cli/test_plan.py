@@ -211,3 +211,19 @@ recipes:
     text = plan(cli)
     assert "  + managed_folder.FRESH[drop]  (id (known after apply))" in text.out
     assert cli("plan", "--config", CONFIG, "--env", "prod").err.startswith("Error: Environment 'prod' is not in")
+
+
+def test_an_unset_secret_is_exit_1_naming_the_variable(cli, dss, monkeypatch):
+    run_generate(cli, KEY)
+    datasets = Path(CONFIG, "projects", KEY, "datasets.yml")
+    datasets.write_text(datasets.read_text("utf-8").replace("    params:\n", "    params:\n      password: "
+                                                            "${env:CRM_PASSWORD}\n", 1), "utf-8")
+    monkeypatch.delenv("CRM_PASSWORD", raising=False)
+    result = plan(cli)
+    assert result.code == 1 and "${env:CRM_PASSWORD} is not set: export CRM_PASSWORD" in result.err
+    monkeypatch.setenv("CRM_PASSWORD", "hunter2-secret")
+    result = plan(cli, "--format", "json")
+    assert result.code == 2 and "hunter2-secret" not in result.out
+    [operation] = json.loads(result.out)["operations"]
+    assert [(c["path"], c["after"], c["sensitive"]) for c in operation["changes"]] == [
+        ("params.password", "(sensitive value)", True)]
