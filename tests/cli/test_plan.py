@@ -122,6 +122,11 @@ def test_the_round_trip_holds_on_both_real_projects(cli, dss, monkeypatch):
     assert result.out.splitlines()[-1] == "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."
     assert "(sensitive value)" in result.out
     saved = Path("secret.plan").read_text("utf-8")
+    from dataiku_iac.plan.plan_file import read_plan_file
+
+    document = read_plan_file("secret.plan")  # as apply reads it
+    assert (document["config_dir"], document["environment"], document["dss_url"]) == (CONFIG, "dev", dss.url)
+    assert document["state"]["serial"] == 1 and document["state"]["lineage"]
     for text in (result.out, saved):
         assert "a-rotated-api-key" not in text and "<redacted" not in text
 
