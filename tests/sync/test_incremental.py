@@ -216,3 +216,33 @@ def test_incremental_drift_equals_full_drift(emulator: DSSEmulator, tmp_path: Pa
     assert incremental.sync_mode.incremental and not full.sync_mode.incremental
     assert drift_changes(incremental) == drift_changes(full)
     assert incremental.summary == full.summary
+
+
+# -- the state format ---------------------------------------------------------------------------------------
+
+def test_the_version_tag_and_the_stamp_round_trip_through_the_file_and_old_states_load() -> None:
+    import orjson
+
+    from dataiku_iac.models.state import Resource, ResourceMetadata, content_fingerprint_of
+    from dataiku_iac.state_format import encode_state, schema_problems
+
+    tagged = Resource("dataset", f"dataset.{KEY}.orders", {"params": {}},
+                      ResourceMetadata(last_modified_at=utc_now(), version_number=7))
+    checksum = tagged.metadata.checksum
+    state = State(environment="dev", resources={tagged.resource_id: tagged},
+                  sync_stamp=current_stamp(SyncRules(redaction_key=KEY_A), utc_now()))
+    document = orjson.loads(encode_state(state))  # validated against state_v2.schema.json
+    assert document["resources"][tagged.resource_id]["metadata"]["version_number"] == 7
+    loaded = State.from_dict(document)
+    assert loaded.resources[tagged.resource_id].metadata.version_number == 7
+    assert loaded.resources[tagged.resource_id].metadata.checksum == checksum  # the tag is outside the checksum
+    assert loaded.sync_stamp == state.sync_stamp
+    assert content_fingerprint_of(document) == state.content_fingerprint() == loaded.content_fingerprint()
+    # A state written before: no version_number, no sync section; it loads and cannot serve incrementally.
+    del document["sync"], document["resources"][tagged.resource_id]["metadata"]["version_number"]
+    assert schema_problems(document) == []
+    old = State.from_dict(document)
+    assert old.sync_stamp == {} and old.resources[tagged.resource_id].metadata.version_number is None
+    assert "version_number" not in old.resources[tagged.resource_id].metadata.to_dict()
+    document["sync"] = {"tool_version": 1}
+    assert schema_problems(document)
