@@ -566,6 +566,10 @@
       appendAll(clear(select), page.environments.map(function (env) { return h("option", {value: env, text: env}); }));
       select.value = page.env;
       select.disabled = page.environments.length < 2;
+      if (!byId("iac-tab-plans").hidden && !page.plansLoaded) {  // the Plans tab was opened before this answer
+        page.plansLoaded = true;
+        loadPlans();
+      }
     });
   }
 
