@@ -21,13 +21,12 @@ from ..backends.managed_folder import FolderStore
 from ..config import Config, read_config
 from ..config.errors import ConfigFileError, ConfigValidationError, Problem
 from ..exceptions import ConfigError, DataikuIaCError
+from .config import LABEL_CONFIG_PATH
 
 #: Bounds of a config downloaded from a folder: a config is text, so these are generous.
 MAX_CONFIG_FILES = 5000
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
 
-LABEL_CONFIG_FOLDER = "Config folder"
-LABEL_CONFIG_PATH = "Path in the config folder"
 
 
 def normalize_config_path(value: Any) -> str:
