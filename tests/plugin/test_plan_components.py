@@ -62,6 +62,8 @@ def test_plan_of_the_matching_config_has_no_changes_and_is_stored(dss, config_fo
     document = store.load(plan_id)
     assert document["made_by"] == "admin" and document["environment"] == "dev"
     assert document["config_dir"].endswith(":/config")
+    assert document["config_source"] == {"kind": "managed_folder", "project_key": SAMPLE_PROJECT_KEY,
+                                         "folder_id": config_folder.id, "path": "/config"}
     print(document["summary"], [op["resource_id"] for op in document["operations"]])
     assert document["summary"]["adopt"] == 6  # no state yet: every object of the config is imported
     assert "6 to import" in html and "dataset.CUSTOMER_ANALYTICS.raw_customers" in html
