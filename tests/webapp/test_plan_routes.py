@@ -73,4 +73,4 @@ def test_unknown_or_absent_plans_are_clear_404s(client, tmp_path: Path):
     empty = make_client(local_context(tmp_path, default_environment="dev"))
     assert empty.get("/api/plans?env=dev").get_json()["plans"] == []
     message = empty.get("/api/plan?env=dev").get_json()["error"]["message"]
-    assert "No stored plan for environment 'dev' yet" in message
+    assert "No stored plan at " in message and "dev.state.json.plans" in message and "plan from config" in message

@@ -64,14 +64,19 @@ class PlanStore:
         """The stored plans' ids, newest first."""
         return list(reversed(self._store.list(PLAN_KIND)))
 
+    def resolve(self, plan_id: Optional[str] = None) -> str:
+        """``plan_id``, or the newest plan's id when None; :class:`StateNotFoundError` when none is stored."""
+        if plan_id is not None:
+            return plan_id
+        ids = self.ids()
+        if not ids:
+            raise StateNotFoundError(f"No stored plan at {self.backend.store.location(self.prefix)} yet: "
+                                     "run the macro 'Dataiku IaC: plan from config' first")
+        return ids[0]
+
     def load(self, plan_id: Optional[str] = None) -> Dict[str, Any]:
         """The plan ``plan_id`` (the newest by default), checked as a plan file is."""
-        if plan_id is None:
-            ids = self.ids()
-            if not ids:
-                raise StateNotFoundError(f"No stored plan at {self.backend.store.location(self.prefix)} yet: "
-                                         "run the macro 'Dataiku IaC: plan from config' first")
-            plan_id = ids[0]
+        plan_id = self.resolve(plan_id)
         if not isinstance(plan_id, str) or not plan_id.startswith(PLAN_KIND + "-"):
             raise StateNotFoundError(f"No stored plan named {plan_id!r}: plan ids look like plan-<time>")
         try:

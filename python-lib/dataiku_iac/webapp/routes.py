@@ -198,14 +198,9 @@ class _Routes:
     def _stored_plan(self, env: str, backend: Any) -> Any:
         store = plan_store(backend)
         plan_id = _optional_arg("id")
-        if plan_id is None:
-            ids = store.ids()
-            if not ids:
-                raise StateNotFoundError(f"No stored plan for environment '{env}' yet: run the macro "
-                                         "'Dataiku IaC: plan from config'")
-            plan_id = ids[0]
-        if len(plan_id) > _MAX_NAME:
+        if plan_id is not None and len(plan_id) > _MAX_NAME:
             raise BadRequestError("Plan id too long")
+        plan_id = store.resolve(plan_id)
         # A stored plan never changes under its id (its name is its time), so it is parsed once.
         return plan_id, self.cache.get_or_build(("plan", env, plan_id), lambda: store.load(plan_id))
 
