@@ -237,14 +237,17 @@ class StateManager:
     def _comparable(self, baseline: State, live: State) -> Tuple[State, Optional[str]]:
         """``baseline`` as compared with ``live``: markers of another redaction key count as unchanged, with a
         notice (:func:`dataiku_iac.redaction.align_redaction_keys`); the stored state is never altered."""
-        aligned, notice = align_redaction_keys({rid: r.attributes for rid, r in baseline.resources.items()},
-                                               {rid: r.attributes for rid, r in live.resources.items()},
+        # A resource an incremental sync reused is the baseline's own object: nothing to align there.
+        read = {rid: r.attributes for rid, r in baseline.resources.items() if live.resources.get(rid) is not r}
+        aligned, notice = align_redaction_keys(read, {rid: live.resources[rid].attributes
+                                                      for rid in read if rid in live.resources},
                                                self.rules.redaction_key.key_id)
         if notice is None:
             return baseline, None
         logger.warning("%s", notice.message())
         resources = {rid: Resource(r.resource_type, rid, aligned[rid], replace(r.metadata, checksum=""))
-                     if aligned[rid] is not r.attributes else r for rid, r in baseline.resources.items()}
+                     if aligned.get(rid, r.attributes) is not r.attributes else r
+                     for rid, r in baseline.resources.items()}
         return _with_resources(baseline, resources), notice.message()
 
     def _state_of(self, resources: Iterable[Resource]) -> State:
