@@ -3,6 +3,7 @@ read; through the real dataikuapi client against the emulator."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Dict, List
@@ -169,6 +170,7 @@ def test_a_listing_without_version_tags_is_read_as_before(emulator: DSSEmulator,
 
 # -- incremental drift == full drift -------------------------------------------------------------------------
 
+_NEW_NAMES = itertools.count()
 EDITS = ("dataset_path", "recipe_payload", "scenario_active", "delete_dataset", "create_dataset",
          "project_description", "untouched")
 
@@ -193,6 +195,7 @@ def apply_edit(client: Any, edit: str, n: int) -> None:
     elif edit == "delete_dataset" and datasets:
         project.get_dataset(datasets[n % len(datasets)]).delete()
     elif edit == "create_dataset":
+        n = next(_NEW_NAMES)  # the project lives on across examples: every created name is new
         project.create_dataset(f"new_{n}", "Filesystem", params={"connection": "filesystem_managed",
                                                                  "path": f"/new/{n}"})
     elif edit == "project_description":
