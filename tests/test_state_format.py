@@ -86,7 +86,7 @@ def test_encode_refuses_invalid_state():
         (b"\xff\xfe\x00binary", "invalid JSON"),
         (b"[1, 2]", "expected a JSON object"),
         (b'{"version": NaN}', "invalid JSON"),
-        (b'{"version": 2, "serial": 1}', "newer dataiku-iac"),
+        (b'{"version": 3, "serial": 1}', "newer dataiku-iac"),
         (b'{"version": 1}', "'serial' is a required property"),
     ],
 )

@@ -281,9 +281,11 @@ def _with_resources(state: State, resources: Dict[str, Resource]) -> State:
 
 
 def _merged(baseline: State, live: State, keys: Sequence[str], include_children: bool, environment: str) -> State:
-    """The state to store: the baseline outside the synced scope, the live resources inside it."""
+    """The state to store: the baseline outside the synced scope, the live resources inside it; which objects
+    the config manages is the config's business (generate, apply), so a sync keeps it as it was."""
     wanted = set(keys)
     resources = {rid: r for rid, r in baseline.resources.items() if not _in_scope(r, wanted, include_children)}
     resources.update(live.resources)
     return State(serial=baseline.serial, lineage=baseline.lineage, environment=environment,
-                 resources=dict(sorted(resources.items())), base_serial=baseline.base_serial)
+                 resources=dict(sorted(resources.items())), base_serial=baseline.base_serial,
+                 managed=dict(baseline.managed))

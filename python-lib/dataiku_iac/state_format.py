@@ -19,13 +19,13 @@ import orjson
 from . import __version__
 from .canonical import checksum_matches, gc_paused, parse_json, pretty_json_bytes
 from .exceptions import StateCorruptedError, StateFormatError
-from .models.state import STATE_FORMAT_VERSION, State, content_fingerprint_of
+from .models.state import READABLE_VERSIONS, STATE_FORMAT_VERSION, State, content_fingerprint_of
 from .timeutil import parse_timestamp
 
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
 
-SUPPORTED_VERSIONS = (STATE_FORMAT_VERSION,)
+SUPPORTED_VERSIONS = READABLE_VERSIONS
 _MAX_PROBLEMS = 10
 
 
@@ -51,12 +51,18 @@ def _detailed_validator(version: int) -> Draft7Validator:
     return Draft7Validator(state_schema(version))
 
 
-def schema_problems(document: Any, version: int = STATE_FORMAT_VERSION) -> List[str]:
+def schema_problems(document: Any, version: Optional[int] = None) -> List[str]:
     """The first schema violations of ``document``, each prefixed with its JSON path (empty when valid).
+
+    ``version`` defaults to the document's own, when this code reads it (a version 1 file is checked against
+    the version 1 schema, then upgraded by ``State.from_dict``), else to the current one.
 
     fastjsonschema answers "valid" about ten times faster than jsonschema (0.1 s instead of 1.6 s for a
     57 MB state) but stops at the first error; jsonschema then lists every problem with its path.
     """
+    if version is None:
+        found = document.get("version") if isinstance(document, dict) else None
+        version = found if found in SUPPORTED_VERSIONS and not isinstance(found, bool) else STATE_FORMAT_VERSION
     try:
         _fast_validator(version)(document)
         return []

@@ -283,7 +283,7 @@ class BackendContract:
         backend = make_backend()
         backend.save(make_state("a"))
         document = json.loads(self.stored_current(backend))
-        assert document["version"] == 1 and document["environment"] == "dev"
+        assert document["version"] == 2 and document["environment"] == "dev"
 
     def test_reports_are_stored_listed_and_bounded(self, make_backend):
         backend = make_backend(report_limit=2)

@@ -21,7 +21,7 @@ def _dataset(name: str, **attributes: object) -> Resource:
 class TestState:
     def test_create_empty_state(self):
         state = State(environment="dev")
-        assert (state.version, state.serial, state.lineage, state.environment) == (1, 0, None, "dev")
+        assert (state.version, state.serial, state.lineage, state.environment) == (2, 0, None, "dev")
         assert state.resources == {}
         assert state.updated_at.tzinfo is not None
 

@@ -39,6 +39,8 @@ COMMANDS = {
     "history": "list the saved serials of a state",
     "state": "restore a serial, or break a stuck lock",
     "validate": "check a config directory (YAML, schema, references, flow, variables)",
+    "plan": "show what apply would change in DSS to match a config (read-only)",
+    "generate": "write the config of live DSS projects (and record them as managed)",
     "emulator": "serve an emulated DSS on 127.0.0.1 (for trying the tool)",
     "demo": "run the drift demo on an embedded, emulated DSS",
     "serve": "serve the drift viewer page locally (the DSS webapp, outside DSS)",

@@ -18,6 +18,7 @@ The output is deterministic: generating an unchanged project again changes no by
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
@@ -39,6 +40,8 @@ _CODE_EXTENSIONS = {"python": "py", "pyspark": "py", "r": "R", "sparkr": "R", "s
                     "spark_scala": "scala", "julia": "jl"}
 _UNREADABLE = "<unreadable"
 _SAFE_FILE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Longest side file stem written: a longer name is cut and made unique by a hash of the whole name.
+_MAX_STEM = 100
 _OWN_REFERENCE = re.compile(r"\$(\{(?:var|env):)")
 _SECTIONS = (("dataset", "datasets"), ("managed_folder", "managed_folders"), ("recipe", "recipes"),
              ("scenario", "scenarios"))
@@ -244,6 +247,8 @@ class _Project:
 
     def _side_file(self, directory: str, name: str, extension: str, text: str) -> str:
         stem = _SAFE_FILE.sub("_", name).strip("._") or "unnamed"
+        if len(stem) > _MAX_STEM:  # file systems refuse names over 255 bytes; DSS names may be longer
+            stem = f"{stem[:_MAX_STEM - 13]}_{hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]}"
         relative, suffix = f"{directory}/{stem}.{extension}", 2
         while relative in self.used_files and self.used_files[relative] != name:
             relative, suffix = f"{directory}/{stem}_{suffix}.{extension}", suffix + 1

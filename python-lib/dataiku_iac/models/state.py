@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..canonical import sha256_hex
 from ..exceptions import InvalidResourceIdError, StateFormatError
 from ..timeutil import format_timestamp, parse_timestamp, utc_now
 
-STATE_FORMAT_VERSION = 1
+STATE_FORMAT_VERSION = 2
+#: Versions this code reads: version 1 files (no ``managed`` section) are upgraded on read.
+READABLE_VERSIONS = (1, 2)
 
 #: The resource types a state may hold, in the order reports list them.
 RESOURCE_TYPES = ("project", "dataset", "recipe", "scenario", "managed_folder", "saved_model")
@@ -222,6 +224,8 @@ class State:
     updated_at: datetime = field(default_factory=utc_now)
     resources: Dict[str, Resource] = field(default_factory=dict)
     base_serial: Optional[int] = field(default=None, compare=False, repr=False)
+    #: Which objects the config manages (format v2): resource id -> :class:`ManagedEntry`.
+    managed: Dict[str, ManagedEntry] = field(default_factory=dict)
 
     def get_resource(self, resource_id: str) -> Optional[Resource]:
         """The resource with this id, or None."""
@@ -266,7 +270,10 @@ class State:
             modified_at = metadata.last_modified_at
             entries[rid] = [metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by,
                             format_timestamp(modified_at) if modified_at is not None else None]
-        return _fingerprint(self.environment, entries)
+        return _fingerprint(self.environment, entries, self._managed_dict())
+
+    def _managed_dict(self) -> Dict[str, Any]:
+        return {rid: self.managed[rid].to_dict() for rid in sorted(self.managed)}
 
     def _touch(self) -> None:
         self.serial += 1
@@ -281,6 +288,7 @@ class State:
             "environment": self.environment,
             "updated_at": format_timestamp(self.updated_at),
             "resources": {rid: self.resources[rid].to_dict() for rid in sorted(self.resources)},
+            "managed": self._managed_dict(),
         }
 
     @classmethod
@@ -303,14 +311,31 @@ class State:
                 )
             resources[rid] = resource
         return cls(
-            version=version,
+            version=STATE_FORMAT_VERSION,  # a version 1 document is upgraded: it has no managed objects
             serial=serial,
             lineage=_optional(data, "lineage", str, "state"),
             environment=_optional(data, "environment", str, "state") or "",
             updated_at=_timestamp(_require(data, "updated_at", str, "state"), "state.updated_at"),
             resources=resources,
             base_serial=serial,
+            managed=_managed_from(data, version),
         )
+
+
+def _managed_from(data: Mapping[str, Any], version: int) -> Dict[str, ManagedEntry]:
+    """The ``managed`` section of a version 2 document (a version 1 document has none: nothing managed)."""
+    if version < 2:
+        return {}
+    raw = _require(data, "managed", dict, "state")
+    managed = {}
+    for rid, entry in raw.items():
+        where = f"managed[{rid!r}]"
+        try:
+            parse_resource_id(rid)
+        except InvalidResourceIdError as exc:
+            raise StateFormatError(f"{where}: {exc}", field=where) from exc
+        managed[rid] = ManagedEntry.from_dict(entry, where)
+    return managed
 
 
 def content_fingerprint_of(document: Mapping[str, Any]) -> str:
@@ -323,6 +348,7 @@ def content_fingerprint_of(document: Mapping[str, Any]) -> str:
     return _fingerprint(
         document["environment"],
         {rid: _fingerprint_entry(resource["metadata"]) for rid, resource in document["resources"].items()},
+        dict(sorted((document.get("managed") or {}).items())),
     )
 
 
@@ -336,8 +362,11 @@ def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
     ]
 
 
-def _fingerprint(environment: Any, entries: Dict[str, List[Any]]) -> str:
-    return sha256_hex({"environment": environment, "resources": entries})
+def _fingerprint(environment: Any, entries: Dict[str, List[Any]], managed: Optional[Mapping[str, Any]] = None) -> str:
+    body: Dict[str, Any] = {"environment": environment, "resources": entries}
+    if managed:  # left out when empty, so a version 1 state keeps its fingerprint once upgraded
+        body["managed"] = managed
+    return sha256_hex(body)
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "an array"}
@@ -396,3 +425,55 @@ def _timestamp(text: str, where: str) -> datetime:
         return parse_timestamp(text)
     except ValueError as exc:
         raise StateFormatError(f"{where}: {exc}", field=where) from exc
+
+
+#: How an object came under the config: created by an apply, or adopted (it existed; generate or apply took it).
+MANAGED_ORIGINS = ("created", "adopted")
+
+
+@dataclass(frozen=True)
+class ManagedEntry:
+    """The state's record that the config manages one object (state format v2's ``managed`` section).
+
+    ``config_key`` is the object's key in the config (a folder's or scenario's DSS id is the resource id's
+    name, so the state maps config keys to ids); ``dependencies`` are the resource ids it needed when it was
+    last planned (deletions run in their reverse order once the config no longer names them); ``protect``
+    is the config's ``protect: true``, kept so a deletion stays refused after the object left the config.
+    """
+
+    config_key: str
+    origin: str = "adopted"
+    dependencies: Tuple[str, ...] = ()
+    protect: bool = False
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON form written to the state file."""
+        return {"config_key": self.config_key, "origin": self.origin,
+                "dependencies": sorted(self.dependencies), "protect": self.protect}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "managed") -> ManagedEntry:
+        """Read the JSON form; raises :class:`StateFormatError` naming the bad field."""
+        data = _require_mapping(data, where)
+        origin = _require(data, "origin", str, where)
+        if origin not in MANAGED_ORIGINS:
+            raise StateFormatError(f"{where}.origin must be one of {', '.join(MANAGED_ORIGINS)}, got {origin!r}",
+                                   field=f"{where}.origin")
+        dependencies = _optional(data, "dependencies", list, where) or []
+        if not all(isinstance(dep, str) for dep in dependencies):
+            raise StateFormatError(f"{where}.dependencies must hold resource ids", field=f"{where}.dependencies")
+        protect = data.get("protect", False)
+        if not isinstance(protect, bool):
+            raise StateFormatError(f"{where}.protect must be true or false", field=f"{where}.protect")
+        return cls(_require(data, "config_key", str, where), origin, tuple(sorted(dependencies)), protect)
+
+
+def recorded_ids(managed: Mapping[str, ManagedEntry]) -> Dict[Tuple[str, str, str], str]:
+    """``(type, project key, config key) -> DSS id`` of the scenarios and folders the state records as managed
+    (what :func:`dataiku_iac.config.build_desired_state` takes as ``recorded_ids``)."""
+    found: Dict[Tuple[str, str, str], str] = {}
+    for resource_id, entry in managed.items():
+        address = parse_resource_id(resource_id)
+        if address.resource_type in ("scenario", "managed_folder") and address.name:
+            found[(address.resource_type, address.project_key, entry.config_key)] = address.name
+    return found

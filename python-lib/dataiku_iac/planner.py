@@ -1,0 +1,61 @@
+"""Use case: plan an environment (read the config, the state and live DSS; hand them to the pure plan engine).
+
+Read-only by construction: it reads DSS through the all-or-nothing :class:`SyncEngine` (a read error raises,
+so a plan never mistakes an unreadable object for a deleted one) and takes the stored state as given; it
+writes nothing to DSS nor to the state. ``dataiku-iac plan`` calls it, and so will ``apply --config``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional, Sequence
+
+from .config import Config, DesiredState, build_desired_state, identities_from_state
+from .dss.credentials import strip_userinfo
+from .models.state import State, parse_resource_id, recorded_ids
+from .plan import Plan, make_plan
+from .plan.plan_file import config_digest
+from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
+from .sync.rules import SyncRules
+from .timeutil import format_timestamp, utc_now
+
+
+@dataclass
+class PlanResult:
+    """A plan and what it was made from."""
+
+    plan: Plan
+    desired: DesiredState
+    live: State
+
+
+def projects_to_read(config: Config, stored: State) -> List[str]:
+    """The projects a plan reads: those the config names, and those the state records managed objects in
+    (so objects removed from the config are seen, and deleted)."""
+    keys = set(config.projects) | {parse_resource_id(rid).project_key for rid in stored.managed}
+    return sorted(keys)
+
+
+def read_live(client: Any, project_keys: Sequence[str], *, workers: int = DEFAULT_WORKERS,
+              rules: Optional[SyncRules] = None, progress: Optional[ProgressCallback] = None) -> State:
+    """What DSS holds in ``project_keys`` (a project DSS lacks is simply absent: the plan creates it)."""
+    engine = SyncEngine(client, workers=workers, rules=rules, progress=progress)
+    outcome = engine.sync(list(project_keys), include_children=True, missing_ok=True)
+    return State(resources={resource.resource_id: resource for resource in outcome.resources})
+
+
+def plan_environment(config: Config, environment: str, client: Any, stored: State,
+                     environ: Mapping[str, str], *, dss_url: str = "", workers: int = DEFAULT_WORKERS,
+                     rules: Optional[SyncRules] = None,
+                     progress: Optional[ProgressCallback] = None) -> PlanResult:
+    """The plan bringing DSS to the config for ``environment`` (``environ`` gives the ``${env:}`` values)."""
+    config.environment(environment)  # an unknown environment fails before any request
+    rules = rules or SyncRules()
+    live = read_live(client, projects_to_read(config, stored), workers=workers, rules=rules, progress=progress)
+    live.environment = environment
+    desired = build_desired_state(config, environment, environ=environ, identities=identities_from_state(live),
+                                  recorded_ids=recorded_ids(stored.managed))
+    plan = make_plan(desired, live, stored, stored.managed, secret_view=rules.attributes,
+                     dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
+                     created_at=format_timestamp(utc_now()))
+    return PlanResult(plan, desired, live)
