@@ -181,3 +181,27 @@ def _one_line(text: str) -> str:
 
 _LINE_BREAKS = {"\n": "\\n", "\r": "\\r", "\x0b": "\\x0b", "\x0c": "\\x0c", "\x1c": "\\x1c",
                 "\x1d": "\\x1d", "\x1e": "\\x1e", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+class ApplyError(DataikuIaCError):
+    """Writing the config to DSS failed or was refused; ``resource_id`` names the object concerned."""
+
+    def __init__(self, message: str, resource_id: str = "") -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+
+
+class WriteNotAppliedError(ApplyError):
+    """DSS accepted a write but reading the object back shows managed paths that did not stick (DSS drops
+    keys it does not know without an error). ``paths`` lists them, dotted."""
+
+    def __init__(self, resource_id: str, paths: Sequence[str]) -> None:
+        self.paths = list(paths)
+        shown = ", ".join(self.paths[:10]) + (f" (and {len(self.paths) - 10} more)" if len(self.paths) > 10 else "")
+        super().__init__(
+            f"{resource_id}: DSS did not keep {shown} after saving (read back differs): check that this DSS "
+            "version knows these fields and that the values are valid for it", resource_id)
+
+
+class ReplaceRequiredError(ApplyError):
+    """An update would change a field DSS cannot change in place (the plan must replace the object)."""

@@ -32,6 +32,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set,
 
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from ..redaction_key import KeyLike
+from ..types.recipe import CODE_RECIPE_TYPES, is_code_recipe  # noqa: F401  (CODE_RECIPE_TYPES: for generate)
 from .errors import WARNING, ConfigValidationError, Location, Problem
 from .graph import find_cycles, topological_order
 from .model import CONFIG_ONLY_FIELDS, ID_TYPES, Config, Environment, ProjectConfig, ResourceConfig
@@ -42,11 +43,6 @@ Identities = Mapping[Tuple[str, str, str], str]
 
 #: Prefix of the name part of a resource id whose DSS id is not known yet (DSS ids never hold ``:``).
 UNRESOLVED_PREFIX = "new:"
-#: Recipe types whose payload is source text (the sync's ``CODE_RECIPE_TYPES``; a test keeps them equal).
-CODE_RECIPE_TYPES = frozenset({
-    "python", "r", "sql_script", "sql_query", "pyspark", "sparkr", "spark_scala", "shell", "spark_sql_query",
-    "hive", "impala", "julia",
-})
 #: Attributes compared whole even when they are mappings (a visual recipe's payload is given in full).
 WHOLE_ATTRIBUTES = frozenset({"payload", "script"})
 #: Items of a scenario step's lists (``builds``, ``checks``, ``computes``...) that name flow objects: their
@@ -480,4 +476,4 @@ def _refs(value: Any) -> List[str]:
 
 
 def _is_code(recipe_type: str) -> bool:
-    return recipe_type in CODE_RECIPE_TYPES or recipe_type.startswith("CustomCode_")
+    return is_code_recipe(recipe_type)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from ..exceptions import ConfigError
+from ..types import CREATABLE_TYPES, SERVER_ID_TYPES
 from .errors import Location
 from .yaml_loader import PathKey, YamlDocument
 
@@ -18,7 +19,7 @@ RESOURCE_SECTIONS: Mapping[str, str] = {
     "scenarios": "scenario",
 }
 #: Types whose DSS identifier is a server-side id (not the name): the config names them, an ``id:`` may pin them.
-ID_TYPES = frozenset({"scenario", "managed_folder"})
+ID_TYPES = SERVER_ID_TYPES & CREATABLE_TYPES  # scenarios and managed folders (see dataiku_iac.types)
 #: Fields of the config that are not DSS attributes (they say how to read or protect the object).
 CONFIG_ONLY_FIELDS = frozenset({"payload_file", "script_file", "protect", "id"})
 

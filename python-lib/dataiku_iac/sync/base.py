@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, Dict, FrozenSet, List, Optional
-from urllib.parse import quote
 
 from ..dss.credentials import client_secrets
 from ..dss.errors import to_library_error
 from ..exceptions import ResourceNotFoundError
 from ..models.state import Resource, ResourceMetadata, make_resource_id, parse_resource_id
 from ..timeutil import from_epoch_millis, utc_now
+from ..types import TypeDescriptor, url_name  # noqa: F401  (url_name: re-exported for callers)
 from .rules import SyncRules
 
 Raw = Dict[str, Any]
@@ -48,16 +48,6 @@ class ResourceSync(ABC):
         """The resource type identifier (``dataset``, ``recipe``...)."""
 
 
-def url_name(name: str) -> str:
-    """``name`` as one URL path segment, for dataikuapi's handles (``project.get_dataset(url_name(name))``).
-
-    dataikuapi puts names into URLs as they are: a name holding ``?`` or ``#`` would lose its end (and the
-    object be taken for deleted), ``%2e`` would be decoded by DSS, and ``/`` or ``..`` would reach another
-    URL, possibly another object recorded under this name. Encoded, the request names exactly this object.
-    """
-    return quote(str(name), safe="")
-
-
 def version_metadata(definition: Any, internal_id: Optional[str]) -> ResourceMetadata:
     """Metadata of a synced object: who last changed it and when (its ``versionTag``), and its DSS id."""
     tag = definition.get("versionTag") if isinstance(definition, dict) else None
@@ -74,28 +64,45 @@ def version_metadata(definition: Any, internal_id: Optional[str]) -> ResourceMet
 
 
 class ProjectObjectSync(ResourceSync):
-    """The shared implementation for objects inside a project (everything but the project itself)."""
+    """The shared implementation for objects inside a project (everything but the project itself).
 
-    #: Fields a list item must hold to count as a full definition (checked per item).
-    list_markers: FrozenSet[str] = frozenset()
+    What a type is (its calls, identifier, complete list items) comes from its :attr:`descriptor`.
+    """
 
-    # -- hooks ------------------------------------------------------------------------------------------
+    #: The type's descriptor (:mod:`dataiku_iac.types`).
+    descriptor: TypeDescriptor
 
-    @abstractmethod
+    @property
+    def resource_type(self) -> str:
+        """The descriptor's type name."""
+        return self.descriptor.type_name
+
+    @property
+    def list_markers(self) -> FrozenSet[str]:
+        """Fields a list item must hold to count as a full definition (checked per item)."""
+        return self.descriptor.list_markers
+
+    # -- hooks (the descriptor's) -----------------------------------------------------------------------
+
     def list_items(self, project_key: str) -> List[Raw]:
         """Raw list items of the project (one request)."""
+        return self.descriptor.list_items(self.client, project_key)
 
-    @abstractmethod
     def read(self, project_key: str, name: str) -> Raw:
         """The full raw object (GETs); raises dataikuapi's exception on failure."""
+        return self.descriptor.read(self.client, project_key, name)
 
     def item_name(self, item: Raw) -> str:
-        """The identifier of a list item (``id`` by default, ``name`` for datasets and recipes)."""
-        return str(item["id"])
+        """The identifier of a list item (``id``, or ``name`` for datasets and recipes)."""
+        return self.descriptor.item_name(item)
 
     def is_complete(self, item: Raw) -> bool:
-        """True when the list item can stand for the full definition (it holds every marker field)."""
-        return bool(self.list_markers) and self.list_markers.issubset(item)
+        """True when the list item can stand for the full definition (the descriptor's rule, unless a
+        subclass gives its own ``list_markers``, as tests do to model listings of summaries)."""
+        markers = self.list_markers
+        if markers != self.descriptor.list_markers:
+            return bool(markers) and markers.issubset(item)
+        return self.descriptor.is_complete(item)
 
     def to_resource(self, project_key: str, raw: Raw) -> Resource:
         """Build the resource from a raw object (pure)."""

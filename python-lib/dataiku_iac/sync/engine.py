@@ -28,6 +28,7 @@ from ..dss.credentials import client_secrets
 from ..dss.errors import is_auth_error, is_not_found, to_library_error
 from ..exceptions import ResourceNotFoundError, SyncError
 from ..models.state import Resource, make_resource_id
+from ..types import CHILD_TYPES as TYPE_CHILD_TYPES
 from .base import ProjectObjectSync, Raw
 from .dataset import DatasetSync
 from .managed_folder import ManagedFolderSync
@@ -41,7 +42,7 @@ logger = logging.getLogger("dataiku_iac.sync")
 
 DEFAULT_WORKERS = 8
 #: Child types in the order they are listed (and reported).
-CHILD_TYPES = ("dataset", "recipe", "scenario", "managed_folder", "saved_model")
+CHILD_TYPES = TYPE_CHILD_TYPES
 _CHILD_SYNCS = {
     "dataset": DatasetSync,
     "recipe": RecipeSync,

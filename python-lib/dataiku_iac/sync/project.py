@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any, List, Optional
 
 from ..dss.credentials import client_secrets
-from ..dss.errors import is_auth_error, to_library_error
+from ..dss.errors import to_library_error
 from ..models.state import Resource, make_resource_id, parse_resource_id
+from ..types import PROJECT
+from ..types.project import UNREADABLE_PERMISSIONS
 from .base import Raw, ResourceSync, version_metadata
 
-logger = logging.getLogger("dataiku_iac.sync")
-
-#: Recorded instead of the permissions when the API key may read the project but not its permissions (DSS
-#: reserves them to project admins): the rest of the project still syncs, and the report says why they differ.
-UNREADABLE_PERMISSIONS = "<unreadable: this API key may not read the project's permissions>"
+__all__ = ["UNREADABLE_PERMISSIONS", "ProjectSync"]
 
 
 class ProjectSync(ResourceSync):
     """Sync projects: name, descriptions, tags, status, owner, settings, permissions, variables.
 
-    Three GETs per project (settings, permissions, variables); the listing only gives summaries.
+    Three GETs per project (settings, permissions, variables); the listing only gives summaries. The calls
+    are the descriptor's (:mod:`dataiku_iac.types.project`).
     """
+
+    descriptor = PROJECT
 
     @property
     def resource_type(self) -> str:
@@ -30,32 +30,15 @@ class ProjectSync(ResourceSync):
 
     def list_keys(self) -> List[str]:
         """Keys of every project the API key can read (``GET /projects/``)."""
-        return [str(item["projectKey"]) for item in self.client.list_projects()]
+        return self.descriptor.list_keys(self.client)
 
     def read(self, project_key: str) -> Raw:
         """The raw project: its settings, with ``permissions`` (and ``owner``) and ``variables`` merged in."""
-        project = self.client.get_project(project_key)
-        raw = dict(project.get_settings().get_raw())
-        variables = project.get_variables()
-        raw["projectKey"] = project_key
-        raw.update(self._permissions(project))
-        raw["variables"] = {"standard": variables.get("standard", {}), "local": variables.get("local", {})}
-        return raw
+        return self.descriptor.read(self.client, project_key)
 
     def _permissions(self, project: Any) -> Raw:
-        """``permissions`` (and ``owner``) from ``GET /projects/K/permissions``, or the unreadable marker."""
-        try:
-            answer = project.get_permissions()
-        except Exception as exc:
-            if not is_auth_error(exc):
-                raise
-            logger.warning("permissions of project %s are not readable with this API key: %s", project.project_key,
-                           exc)
-            return {"permissions": UNREADABLE_PERMISSIONS}
-        result: Raw = {"permissions": answer.get("permissions", [])}
-        if answer.get("owner"):
-            result["owner"] = answer["owner"]
-        return result
+        """``permissions`` (and ``owner``), or the unreadable marker."""
+        return self.descriptor.read_permissions(project)
 
     def to_resource(self, project_key: str, raw: Raw) -> Resource:
         """Build the project resource from a raw project (pure)."""

@@ -35,6 +35,7 @@ from ..redaction import (
     names_secret,
 )
 from ..redaction_key import KeyLike, resolve_key
+from ..types import FIELD_DEFAULTS, tracked_fields
 
 __all__ = [
     "DEFAULT_IGNORE_RULES", "FIELD_DEFAULTS", "REDACTION_PREFIX", "SECRET_WORDS", "TRACKED_FIELDS", "IgnoreRule",
@@ -71,40 +72,11 @@ class IgnoreRule:
         return data
 
 
-#: Top-level fields kept per resource type, in display order. Fields absent from a DSS object are left out,
-#: except the metadata fields of :data:`FIELD_DEFAULTS`, which take their empty value. ``payload``
-#: (recipes), ``script`` (python scenarios), ``permissions`` and ``variables`` (projects) come from other
-#: endpoints than the definition.
-TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = {
-    "project": ("projectKey", "name", "description", "shortDesc", "tags", "projectStatus", "owner", "checklists",
-                "customFields", "settings", "exposedObjects", "dashboardAuthorizations", "permissions",
-                "variables"),
-    "dataset": ("name", "type", "managed", "params", "formatType", "formatParams", "schema", "partitioning",
-                "flowOptions", "readWriteOptions", "metrics", "metricsChecks", "checks", "tags", "description",
-                "shortDesc", "customFields", "customMeta", "dkuProperties", "featureGroup"),
-    "recipe": ("name", "type", "inputs", "outputs", "params", "payload", "tags", "description", "shortDesc",
-               "neverRecomputeExistingPartitions", "optionalDependencies", "redispatchPartitioning",
-               "maxRunningActivities", "hashPropagationBehavior", "variables", "labels", "customFields",
-               "customMeta", "dkuProperties"),
-    "scenario": ("name", "type", "active", "triggers", "reporters", "params", "script", "delayedTriggersBehavior",
-                 "automationLocal", "runAsUser", "tags", "description", "shortDesc", "customFields"),
-    "managed_folder": ("name", "type", "params", "partitioning", "flowOptions", "metrics", "checks", "tags",
-                       "description", "shortDesc", "customFields"),
-    "saved_model": ("name", "savedModelType", "contentType", "publishPolicy", "rebuildBehavior", "miniTask",
-                    "partitioning", "flowOptions", "conditionalOutputs", "metrics", "metricsChecks", "tags",
-                    "description", "shortDesc", "customFields"),
-}
-
-#: Values a tracked field has when DSS leaves it out (or sends null): filled in, so that an object whose metadata
-#: was saved once (DSS then writes the empty values out) does not differ from one never edited.
-FIELD_DEFAULTS: Mapping[str, Any] = {
-    "tags": [],
-    "description": "",
-    "shortDesc": "",
-    "customFields": {},
-    "customMeta": {"kv": {}},
-    "checklists": {"checklists": []},
-}
+#: Top-level fields kept per resource type, in display order (from the type descriptors, see
+#: :mod:`dataiku_iac.types`). Fields absent from a DSS object are left out, except the metadata fields of
+#: :data:`FIELD_DEFAULTS`, which take their empty value. ``payload`` (recipes), ``script`` (python scenarios),
+#: ``permissions`` and ``variables`` (projects) come from other endpoints than the definition.
+TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = tracked_fields()
 
 _UI_STATE = "UI state of the data table editor (prepare recipes, scripts embedded in ML tasks), not configuration"
 # Keys only the data table UI writes: ignored at any depth of recipe payloads and saved model tasks.

@@ -1,0 +1,42 @@
+"""Saved models: read-only (DSS has no public create outside ML tasks); identified by a server id."""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+
+_DEF = "definition"
+
+
+def _field(name: str) -> FieldSpec:
+    return FieldSpec(name, _DEF, None)
+
+
+class SavedModelDescriptor(TypeDescriptor):
+    """Saved model settings (not their trained versions); nothing is written back."""
+
+    type_name = "saved_model"
+    identity = IDENTITY_SERVER_ID
+    id_field = "id"
+    creatable = False
+    list_markers = frozenset({"miniTask"})
+    list_call = "GET /projects/K/savedmodels/"
+    endpoints = (Endpoint(_DEF, "GET /projects/K/savedmodels/N"),)
+    fields = tuple(_field(name) for name in (
+        "name", "savedModelType", "contentType", "publishPolicy", "rebuildBehavior", "miniTask", "partitioning",
+        "flowOptions", "conditionalOutputs", "metrics", "metricsChecks", "tags", "description", "shortDesc",
+        "customFields"))
+
+    def list_items(self, client: Any, project_key: str) -> List[Raw]:
+        """``GET /projects/K/savedmodels/``."""
+        return list(client.get_project(project_key).list_saved_models())
+
+    def read(self, client: Any, project_key: str, name: str) -> Raw:
+        """``GET /projects/K/savedmodels/ID``."""
+        raw = client.get_project(project_key).get_saved_model(url_name(name)).get_settings().get_raw()
+        raw.setdefault("id", name)
+        return raw
+
+
+SAVED_MODEL = SavedModelDescriptor()
