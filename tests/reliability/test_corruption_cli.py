@@ -49,7 +49,7 @@ def _schema_invalid(data: bytes) -> bytes:
 
 def _wrong_version(data: bytes) -> bytes:
     document = json.loads(data)
-    document["version"] = 2
+    document["version"] = 3
     return json.dumps(document, indent=2).encode()
 
 
@@ -66,7 +66,7 @@ CORRUPTIONS: Dict[str, Tuple[Callable[[bytes], bytes], Tuple[str, ...]]] = {
     "empty": (_empty, ("invalid JSON",)),
     "binary": (_binary, ("invalid JSON",)),
     "schema-invalid": (_schema_invalid, ("$.serial", "'two' is not of type 'integer'")),
-    "wrong-version": (_wrong_version, ("format version 2", "newer dataiku-iac")),
+    "wrong-version": (_wrong_version, ("format version 3", "newer dataiku-iac")),
     "hand-edited": (_hand_edited, ("checksum", "does not match", f"dataset.{SAMPLE_PROJECT_KEY}.raw_customers")),
 }
 RESULTS: Dict[str, Dict[str, bool]] = {}

@@ -125,3 +125,11 @@ def test_docs_types_md_shows_the_descriptors_as_they_are() -> None:
 
     page = (REPO_ROOT / "docs" / "types.md").read_text(encoding="utf-8")
     assert page.endswith(markdown()), "regenerate: python -m dataiku_iac.types.tables"
+
+
+def test_the_sync_ignore_rules_are_the_descriptors_after_the_stamps_of_every_type() -> None:
+    by_type = {name: [(rule.path, rule.reason, rule.subtypes) for rule in rules.DEFAULT_IGNORE_RULES
+                      if rule.resource_type == name] for name in DESCRIPTORS}
+    assert by_type == {name: [(i.path, i.reason, i.subtypes) for i in d.ignored] for name, d in DESCRIPTORS.items()}
+    assert [rule.path for rule in rules.DEFAULT_IGNORE_RULES if rule.resource_type == "*"] == \
+        ["versionTag", "creationTag"]

@@ -29,7 +29,7 @@ from .common import (
     progress_for,
     read_state_file,
     use_color,
-    write_private_file,
+    write_output_file,
 )
 
 EXIT_CHANGES = 2
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from ..plan.plan_file import encode_plan
 
-        path = write_private_file(args.out, encode_plan(document), option="--out path", what="the plan file ")
+        path = write_output_file(args.out, encode_plan(document), option="--out path", what="the plan file ")
         # On stderr: standard output stays the plan alone, its last line the summary.
         err(f"Plan saved to {path}: apply it with 'dataiku-iac apply {path}'.")
     return EXIT_CHANGES if result.plan.has_changes else 0

@@ -35,7 +35,7 @@ from ..redaction import (
     names_secret,
 )
 from ..redaction_key import KeyLike, resolve_key
-from ..types import FIELD_DEFAULTS, tracked_fields
+from ..types import DESCRIPTORS, FIELD_DEFAULTS, tracked_fields
 
 __all__ = [
     "DEFAULT_IGNORE_RULES", "FIELD_DEFAULTS", "REDACTION_PREFIX", "SECRET_WORDS", "TRACKED_FIELDS", "IgnoreRule",
@@ -78,41 +78,14 @@ class IgnoreRule:
 #: ``permissions`` and ``variables`` (projects) come from other endpoints than the definition.
 TRACKED_FIELDS: Mapping[str, Tuple[str, ...]] = tracked_fields()
 
-_UI_STATE = "UI state of the data table editor (prepare recipes, scripts embedded in ML tasks), not configuration"
-# Keys only the data table UI writes: ignored at any depth of recipe payloads and saved model tasks.
-_DATA_TABLE_UI_KEYS = ("columnWidthsByName", "explorationSampling", "vizSampling", "exploreUIParams",
-                       "explorationFilters", "globalSearchQuery", "analysisColumnData",
-                       "columnUseScientificNotationByName", "previewMode", "coloring")
-
-#: The built-in ignore rules: what changes in DSS without anyone editing the configuration.
+#: The built-in ignore rules: what changes in DSS without anyone editing the configuration (the stamps every
+#: type has, then each type's own, from its descriptor).
 DEFAULT_IGNORE_RULES: Tuple[IgnoreRule, ...] = (
     IgnoreRule(ANY_TYPE, "versionTag", "bumped by DSS on every save, including saves that change nothing "
                "(recorded as last_modified_by/at in the metadata instead)"),
     IgnoreRule(ANY_TYPE, "creationTag", "stamped by the server at creation; differs between copies of an object"),
-    IgnoreRule("project", "settings.flowDisplaySettings", "cosmetic flow layout choice of the UI"),
-    IgnoreRule("project", "imgPattern", "cosmetic project picture"),
-    IgnoreRule("project", "imgColor", "cosmetic project colour"),
-    IgnoreRule("project", "permissionsVersion", "format marker of the permission model, set by DSS"),
-    IgnoreRule("dataset", "formatParams.probableNumberOfRecords", "an estimate DSS rewrites after builds"),
-    IgnoreRule("dataset", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
-    IgnoreRule("dataset", "metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
-    IgnoreRule("managed_folder", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
-    IgnoreRule("managed_folder", "checks.displayedState", "which checks the UI shows, not what is checked"),
-    IgnoreRule("saved_model", "metrics.displayedState", "which metrics the UI shows, not what is computed"),
-    IgnoreRule("saved_model", "metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
-    IgnoreRule("saved_model", "activeVersion", "changes on every retrain (publishPolicy UNCONDITIONAL)"),
-    IgnoreRule("saved_model", "lastExportedFrom", "identifier of the last export, stamped by DSS"),
-    IgnoreRule("saved_model", "lastTrainIndex", "training counter, stamped by DSS"),
-    IgnoreRule("saved_model", "lastTrainJobId", "id of the last training job, stamped by DSS"),
-    IgnoreRule("scenario", "running", "runtime state (list and light views only)"),
-    IgnoreRule("scenario", "start", "runtime state (list and light views only)"),
-    IgnoreRule("scenario", "nextRun", "runtime state (list and light views only)"),
-    IgnoreRule("recipe", "payload.**.$*", "UI state the web UI persists in visual payloads ($idx, $selected, "
-               "$status with its cached output schema)"),
-    *(IgnoreRule("recipe", f"payload.**.{key}", _UI_STATE) for key in _DATA_TABLE_UI_KEYS),
-    IgnoreRule("recipe", "payload.sorting", "table sorting of the prepare recipe editor (UI state)",
-               subtypes=("shaker",)),
-    *(IgnoreRule("saved_model", f"miniTask.**.{key}", _UI_STATE) for key in _DATA_TABLE_UI_KEYS),
+    *(IgnoreRule(name, ignored.path, ignored.reason, ignored.subtypes)
+      for name, described in DESCRIPTORS.items() for ignored in described.ignored),
 )
 
 def redaction_marker(value: Any, key: Optional[KeyLike] = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .descriptor import IDENTITY_NAME, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+from .descriptor import IDENTITY_NAME, Endpoint, FieldSpec, Ignored, Raw, TypeDescriptor, url_name
 
 _DEF = "definition"
 
@@ -28,6 +28,11 @@ class DatasetDescriptor(TypeDescriptor):
     list_call = "GET /projects/K/datasets/"
     create_call = "POST /projects/K/datasets/ {name, type, params, formatType, formatParams}"
     delete_call = "DELETE /projects/K/datasets/N?dropData=false"
+    ignored = (
+        Ignored("formatParams.probableNumberOfRecords", "an estimate DSS rewrites after builds"),
+        Ignored("metrics.displayedState", "which metrics the UI shows, not what is computed"),
+        Ignored("metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
+    )
     endpoints = (Endpoint(_DEF, "GET /projects/K/datasets/N", "PUT /projects/K/datasets/N"),)
     fields = (
         _field("name", identity=True, at_creation=True,

@@ -38,6 +38,15 @@ FIELD_DEFAULTS: Mapping[str, Any] = {
 }
 
 
+#: What the UI of the data table editor writes (prepare recipes, scripts embedded in ML tasks): ignored at any
+#: depth of recipe payloads and saved model tasks.
+DATA_TABLE_UI_KEYS = ("columnWidthsByName", "explorationSampling", "vizSampling", "exploreUIParams",
+                      "explorationFilters", "globalSearchQuery", "analysisColumnData",
+                      "columnUseScientificNotationByName", "previewMode", "coloring")
+DATA_TABLE_UI_REASON = ("UI state of the data table editor (prepare recipes, scripts embedded in ML tasks), "
+                        "not configuration")
+
+
 def url_name(name: str) -> str:
     """``name`` as one URL path segment, for dataikuapi's handles (``project.get_dataset(url_name(name))``).
 
@@ -77,6 +86,16 @@ class FieldSpec:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A path inside the tracked fields that changes in DSS without a configuration edit (left out of synced
+    attributes; see ``sync.rules`` for the pattern syntax). ``subtypes``: only for these DSS ``type`` values."""
+
+    path: str
+    reason: str
+    subtypes: Tuple[str, ...] = ()
+
+
 class TypeDescriptor:
     """The descriptor of one resource type (subclassed once per type, one instance in the registry)."""
 
@@ -94,6 +113,8 @@ class TypeDescriptor:
     fields: Tuple[FieldSpec, ...] = ()
     #: Fields a list item must hold to count as a full definition (checked per item); empty: never.
     list_markers: FrozenSet[str] = frozenset()
+    #: Paths the sync leaves out (server stamps, UI state), each with why.
+    ignored: Tuple[Ignored, ...] = ()
     #: The listing, the create and the delete calls (``VERB path``; empty when the type has none).
     list_call: str = ""
     create_call: str = ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Ignored, Raw, TypeDescriptor, url_name
 
 _DEF = "definition"
 
@@ -23,6 +23,10 @@ class ManagedFolderDescriptor(TypeDescriptor):
     list_call = "GET /projects/K/managedfolders/"
     create_call = "POST /projects/K/managedfolders/ {name, type, params: {connection, path}} -> {id}"
     delete_call = "DELETE /projects/K/managedfolders/N?dropData=false"
+    ignored = (
+        Ignored("metrics.displayedState", "which metrics the UI shows, not what is computed"),
+        Ignored("checks.displayedState", "which checks the UI shows, not what is checked"),
+    )
     endpoints = (Endpoint(_DEF, "GET /projects/K/managedfolders/N", "PUT /projects/K/managedfolders/N"),)
     fields = (
         _field("name", at_creation=True, note="the display name; two folders may share it"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, List
 
-from .descriptor import IDENTITY_KEY, Endpoint, FieldSpec, Raw, TypeDescriptor
+from .descriptor import IDENTITY_KEY, Endpoint, FieldSpec, Ignored, Raw, TypeDescriptor
 
 logger = logging.getLogger("dataiku_iac.sync")
 
@@ -33,6 +33,12 @@ class ProjectDescriptor(TypeDescriptor):
     list_call = "GET /projects/"
     create_call = "POST /projects/ {projectKey, name, owner, description, permissions, tags}"
     delete_call = "DELETE /projects/K (explicit flag only; managed data kept unless asked)"
+    ignored = (
+        Ignored("settings.flowDisplaySettings", "cosmetic flow layout choice of the UI"),
+        Ignored("imgPattern", "cosmetic project picture"),
+        Ignored("imgColor", "cosmetic project colour"),
+        Ignored("permissionsVersion", "format marker of the permission model, set by DSS"),
+    )
     endpoints = (
         Endpoint(SETTINGS, "GET /projects/K/settings", "PUT /projects/K/settings"),
         Endpoint(METADATA, "GET /projects/K/metadata", "PUT /projects/K/metadata"),

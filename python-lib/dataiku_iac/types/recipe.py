@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any, List, Optional
 
-from .descriptor import IDENTITY_NAME, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+from .descriptor import (
+    DATA_TABLE_UI_KEYS,
+    DATA_TABLE_UI_REASON,
+    IDENTITY_NAME,
+    Endpoint,
+    FieldSpec,
+    Ignored,
+    Raw,
+    TypeDescriptor,
+    url_name,
+)
 
 _SETTINGS = "settings"
 
@@ -56,6 +66,12 @@ class RecipeDescriptor(TypeDescriptor):
     create_call = ("POST /projects/K/recipes/ {recipePrototype: the definition, creationSettings: "
                    "{rawCreation: true, rawPayload}} -> {name}")
     delete_call = "DELETE /projects/K/recipes/N"
+    ignored = (
+        Ignored("payload.**.$*", "UI state the web UI persists in visual payloads ($idx, $selected, $status with "
+                "its cached output schema)"),
+        *(Ignored(f"payload.**.{key}", DATA_TABLE_UI_REASON) for key in DATA_TABLE_UI_KEYS),
+        Ignored("payload.sorting", "table sorting of the prepare recipe editor (UI state)", subtypes=("shaker",)),
+    )
     endpoints = (Endpoint(_SETTINGS, "GET /projects/K/recipes/N {recipe, payload}",
                           "PUT /projects/K/recipes/N {recipe, payload}"),)
     fields = (

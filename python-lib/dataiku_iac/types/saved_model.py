@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+from .descriptor import (
+    DATA_TABLE_UI_KEYS,
+    DATA_TABLE_UI_REASON,
+    IDENTITY_SERVER_ID,
+    Endpoint,
+    FieldSpec,
+    Ignored,
+    Raw,
+    TypeDescriptor,
+    url_name,
+)
 
 _DEF = "definition"
 
@@ -22,6 +32,15 @@ class SavedModelDescriptor(TypeDescriptor):
     creatable = False
     list_markers = frozenset({"miniTask"})
     list_call = "GET /projects/K/savedmodels/"
+    ignored = (
+        Ignored("metrics.displayedState", "which metrics the UI shows, not what is computed"),
+        Ignored("metricsChecks.displayedState", "which checks the UI shows, not what is checked"),
+        Ignored("activeVersion", "changes on every retrain (publishPolicy UNCONDITIONAL)"),
+        Ignored("lastExportedFrom", "identifier of the last export, stamped by DSS"),
+        Ignored("lastTrainIndex", "training counter, stamped by DSS"),
+        Ignored("lastTrainJobId", "id of the last training job, stamped by DSS"),
+        *(Ignored(f"miniTask.**.{key}", DATA_TABLE_UI_REASON) for key in DATA_TABLE_UI_KEYS),
+    )
     endpoints = (Endpoint(_DEF, "GET /projects/K/savedmodels/N"),)
     fields = tuple(_field(name) for name in (
         "name", "savedModelType", "contentType", "publishPolicy", "rebuildBehavior", "miniTask", "partitioning",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Raw, TypeDescriptor, url_name
+from .descriptor import IDENTITY_SERVER_ID, Endpoint, FieldSpec, Ignored, Raw, TypeDescriptor, url_name
 
 _DEF = "definition"
 _PAYLOAD = "payload"
@@ -27,6 +27,11 @@ class ScenarioDescriptor(TypeDescriptor):
     list_call = "GET /projects/K/scenarios/"
     create_call = "POST /projects/K/scenarios/ {the definition, name, type} -> {id}"
     delete_call = "DELETE /projects/K/scenarios/N"
+    ignored = (
+        Ignored("running", "runtime state (list and light views only)"),
+        Ignored("start", "runtime state (list and light views only)"),
+        Ignored("nextRun", "runtime state (list and light views only)"),
+    )
     endpoints = (
         Endpoint(_DEF, "GET /projects/K/scenarios/N", "PUT /projects/K/scenarios/N"),
         Endpoint(_PAYLOAD, "GET /projects/K/scenarios/N/payload {script}",

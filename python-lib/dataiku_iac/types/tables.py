@@ -42,6 +42,11 @@ def type_table(described: TypeDescriptor) -> str:
         immutable = "identity" if spec.identity else ("yes" if spec.immutable else "")
         lines.append(f"| `{spec.name}` | {spec.read_from} | {_cell(spec.write_to or '')} | {_cell(immutable)} | "
                      f"{'yes' if spec.at_creation else '-'} | {_cell(spec.note)} |")
+    if described.ignored:
+        lines += ["", "Left out by the sync (changes without a configuration edit):", ""]
+        for ignored in described.ignored:
+            only = f" ({', '.join(ignored.subtypes)} only)" if ignored.subtypes else ""
+            lines.append(f"- `{ignored.path}`{only}: {ignored.reason}")
     return "\n".join(lines) + "\n"
 
 
