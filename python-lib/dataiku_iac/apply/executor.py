@@ -264,6 +264,7 @@ class Executor:
         result = ApplyResult([OperationOutcome(op["action"], op["resource_id"]) for op in operations])
         waits = schedule(operations)
         self._forget_vanished()
+        self._refresh_records()
         self._save()
         started: Set[int] = set()
         finished: Set[int] = set()
@@ -366,6 +367,19 @@ class Executor:
             if rid not in self.prepared.desired.resources and self.prepared.live.get_resource(rid) is None:
                 del self.state.managed[rid]
                 self.state.resources.pop(rid, None)
+
+    def _refresh_records(self) -> None:
+        """Bring the managed records of objects the plan leaves alone up to the config (its key, its
+        dependencies, ``protect``): a ``protect: true`` added to the config must guard the next deletion even
+        when the object itself needed no change."""
+        for rid, entry in list(self.state.managed.items()):
+            wanted = self.prepared.desired.resources.get(rid)
+            if wanted is None:
+                continue
+            fresh = ManagedEntry(wanted.config.key, entry.origin, tuple(sorted(wanted.dependencies)),
+                                 wanted.config.protected)
+            if fresh != entry:
+                self.state.managed[rid] = fresh
 
     def _save(self) -> None:
         self.state.resources = dict(sorted(self.state.resources.items()))

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                                options=options)
         document = prepared.document
         if not document["operations"]:
+            execute(prepared, client, backend, options)  # records a changed protect: or key, writes no DSS
             out("No changes: DSS matches the config; nothing to apply.")
             return 0
         if saved is None:
