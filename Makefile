@@ -42,7 +42,8 @@ test: system-deps lint
 # main suite.)
 OTHER_PYTHONS := 3.9 3.12
 PY_TESTS := tests/models tests/test_state_format.py tests/test_canonical.py tests/test_timeutil.py \
-            tests/backends tests/test_diff.py tests/report tests/test_manager.py tests/plugin tests/sync
+            tests/backends tests/test_diff.py tests/report tests/test_manager.py tests/plugin tests/sync \
+            tests/config tests/test_accept.py tests/test_permissions.py
 
 test-other-pythons:
 	@for version in $(OTHER_PYTHONS); do \

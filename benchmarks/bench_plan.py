@@ -42,6 +42,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
     parser.add_argument("--workers", type=int, default=8, help="concurrent requests")
     parser.add_argument("--in-process", action="store_true", help="serve the emulator from a thread of this process")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each (the median is printed; default 3)")
     args = parser.parse_args(argv)
     if len(args.sizes) != 3:
         parser.error("give DATASETS RECIPES SCENARIOS, e.g. 1001 1000 100")
@@ -66,6 +67,18 @@ def adopted_state(config, live: State) -> State:
     return State(serial=1, lineage="bench", environment="bench", resources=dict(live.resources), managed=managed)
 
 
+def measure(dss, run):
+    """(seconds, requests, result) of one run."""
+    dss.clear_request_counts()
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, sum(dss.request_counts().values()), result
+
+
+def median(runs):
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Sync, then plan, and print both."""
     args = parse_args(argv)
@@ -84,21 +97,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"Project {PROJECT_KEY}: {datasets} datasets, {recipes} recipes, {scenarios} scenarios; "
                   f"{len(stored.managed)} managed objects; {args.latency * 1000:.0f} ms latency per request, "
                   f"{args.workers} workers")
-            dss.clear_request_counts()
-            start = time.perf_counter()
-            read_live(client, [PROJECT_KEY], workers=args.workers)
-            sync_seconds = time.perf_counter() - start
-            sync_requests = sum(dss.request_counts().values())
-            print(f"{'sync':<10} {sync_seconds:8.2f} s  {sync_requests:6d} requests")
-            dss.clear_request_counts()
-            start, cpu = time.perf_counter(), time.process_time()
-            config = read_config(root)  # the plan command loads the config too: counted
-            result = plan_environment(config, "bench", client, stored, {}, workers=args.workers)
-            plan_seconds, plan_cpu = time.perf_counter() - start, time.process_time() - cpu
-            plan_requests = sum(dss.request_counts().values())
-            print(f"{'plan':<10} {plan_seconds:8.2f} s  {plan_requests:6d} requests  (CPU {plan_cpu:.2f} s, "
-                  f"{len(result.plan.operations)} operations, {result.plan.unchanged} unchanged)")
+            syncs, plans = [], []
+            for _ in range(args.runs):  # alternated, so that a busy moment of the machine hits both
+                syncs.append(measure(dss, lambda: read_live(client, [PROJECT_KEY], workers=args.workers)))
+                plans.append(measure(dss, lambda: plan_environment(read_config(root), "bench", client, stored, {},
+                                                                   workers=args.workers)))
+            sync_seconds, sync_requests, _ = median(syncs)
+            plan_seconds, plan_requests, result = median(plans)
+            print(f"{'sync':<10} {sync_seconds:8.2f} s  {sync_requests:6d} requests  (median of {args.runs})")
+            print(f"{'plan':<10} {plan_seconds:8.2f} s  {plan_requests:6d} requests  (load + validate of the config "
+                  f"included; {len(result.plan.operations)} operations, {result.plan.unchanged} unchanged)")
             print(f"plan - sync: {plan_seconds - sync_seconds:+.2f} s, {plan_requests - sync_requests:+d} requests")
+            start = time.process_time()
+            config = read_config(root)
+            loaded = time.process_time() - start
+            start = time.process_time()
+            plan_environment(config, "bench", client, stored, {}, workers=args.workers)
+            print(f"CPU: config load + validate {loaded:.2f} s; plan (its sync's client side included) "
+                  f"{time.process_time() - start:.2f} s")
     return 0
 
 

@@ -7,7 +7,24 @@ import sys
 import threading
 from typing import Optional, Sequence
 
+from .models.connections import parse_code_env_spec, parse_connection_spec
 from .server import DSSEmulator
+
+
+def connection_arg(value: str) -> tuple[str, str]:
+    """argparse type of ``--connection NAME:TYPE``."""
+    try:
+        return parse_connection_spec(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def code_env_arg(value: str) -> tuple[str, str]:
+    """argparse type of ``--code-env LANG:NAME``."""
+    try:
+        return parse_code_env_spec(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -26,6 +43,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--admin-login", default="admin", help="login the admin key acts as")
     parser.add_argument("--not-found-status", type=int, choices=(404, 500), default=404,
                         help="HTTP status for missing objects (some DSS versions answer 500)")
+    parser.add_argument("--connection", action="append", type=connection_arg, default=[], metavar="NAME:TYPE",
+                        help="add a connection to those of a fresh install, e.g. warehouse:PostgreSQL (repeatable)")
+    parser.add_argument("--code-env", action="append", type=code_env_arg, default=[], metavar="LANG:NAME",
+                        help="declare a code env, e.g. python:py39_ml (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="print an access log line per request")
     return parser.parse_args(argv)
 
@@ -37,18 +58,24 @@ def synthetic_sizes(datasets: int) -> dict[str, int]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Start, print the connection facts, serve until Ctrl-C."""
+    """Start, print the connection facts, serve until Ctrl-C.
+
+    The first line, ``DSS emulator listening on <url>``, is printed once the socket accepts requests: a
+    process that started the emulator (port 0 included) waits on that line, never on a timer.
+    """
     args = parse_args(argv)
     load_samples = args.samples or not (args.seed or args.synthetic)
     emulator = DSSEmulator(args.seed, port=args.port, api_key=args.api_key, admin_login=args.admin_login,
                            samples=load_samples, not_found_status=args.not_found_status,
-                           log_requests=args.verbose)
+                           log_requests=args.verbose, connections=args.connection, code_envs=args.code_env)
     for index, size in enumerate(args.synthetic, start=1):
         emulator.add_synthetic_project(f"SYNTHETIC_{index}", seed=index, **synthetic_sizes(size))
     with emulator:
         print(f"DSS emulator listening on {emulator.url}", flush=True)
         print(f"API key: {emulator.api_key}", flush=True)
         print(f"Projects: {', '.join(emulator.backend.project_keys()) or '(none)'}", flush=True)
+        print(f"Connections: {', '.join(f'{n} ({t})' for n, t in sorted(emulator.connections().items()))}",
+              flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

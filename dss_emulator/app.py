@@ -114,6 +114,9 @@ def create_app(backend: DSSBackend, control: ControlPlane) -> Flask:
         if control.latency:
             time.sleep(control.latency)
         fault = control.take_fault(request.method, path)
+        if fault is not None and fault.after_handling:
+            g.fault_after = fault  # the request is handled below; after_request replaces its answer
+            fault = None
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -128,6 +131,18 @@ def create_app(backend: DSSBackend, control: ControlPlane) -> Flask:
         api_key.check_method(request.method)
         g.api_key = api_key
         return None
+
+    @app.after_request
+    def lose_the_answer(response: Response) -> Response:
+        fault: Optional[Fault] = g.pop("fault_after", None)
+        if fault is None:
+            return response
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.drop_connection:
+            drop_connection()
+            return Response(b"", status=500)
+        return fault_response(fault)
 
     @app.teardown_request
     def api_request_done(_error: Optional[BaseException]) -> None:

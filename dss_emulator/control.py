@@ -33,7 +33,9 @@ class Fault:
     ``/dip/publicapi`` or ``/public/api`` prefix), so ``"/datasets/"`` matches any dataset
     call. ``method`` is an HTTP verb or ``"*"``. The request waits ``delay`` seconds, then
     the connection is dropped (``drop_connection``) or answered with ``status``; with
-    neither, the request proceeds normally after the delay (a slow DSS).
+    neither, the request proceeds normally after the delay (a slow DSS). With
+    ``after_handling`` the request is handled first and only its answer is replaced (dropped
+    connection or ``status``): the write happened, the client cannot know it.
     """
 
     method: str
@@ -44,6 +46,9 @@ class Fault:
     delay: float = 0.0
     drop_connection: bool = False
     message: str = "Injected fault"
+    #: Apply the fault once the request was handled (the object created, the save stored): the answer is lost
+    #: on its way back, as when a proxy or the network fails after DSS did the work.
+    after_handling: bool = False
     _regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +63,8 @@ class Fault:
             raise BadRequest("count must be at least 1")
         if self.delay < 0:
             raise BadRequest("delay must not be negative")
+        if self.after_handling and self.status is None and not self.drop_connection:
+            raise BadRequest("a fault after handling needs a status or drop_connection")
 
     def matches(self, method: str, path: str) -> bool:
         """Does this fault apply to a request?"""
@@ -67,7 +74,8 @@ class Fault:
         """The fault as the control plane lists it."""
         return {"method": self.method, "pathPattern": self.path_pattern, "status": self.status,
                 "remaining": self.remaining, "retryAfter": self.retry_after, "delay": self.delay,
-                "dropConnection": self.drop_connection, "message": self.message}
+                "dropConnection": self.drop_connection, "message": self.message,
+                "afterHandling": self.after_handling}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from .app import API_PREFIXES, create_app
 from .control import ControlPlane, Fault, SyntheticSpec
 from .models import ApiKey, DSSBackend
 from .models.common import system_clock
+from .models.connections import parse_code_env_spec, parse_connection_spec
 from .seed_types import ProjectSeed
 
 HOST = "127.0.0.1"  # never bind anything else: the emulator has no real security
@@ -34,6 +35,14 @@ class QuietRequestHandler(KeepAliveRequestHandler):
         pass
 
 
+def as_pair(value: Union[str, tuple[str, str]], parse: Callable[[str], tuple[str, str]]) -> tuple[str, str]:
+    """A ``"A:B"`` string (parsed, ValueError when malformed) or an ``(a, b)`` pair."""
+    if isinstance(value, str):
+        return parse(value)
+    first, second = value
+    return str(first), str(second)
+
+
 class DSSEmulator:
     """A stateful DSS public API on ``http://127.0.0.1:<port>``, for the real ``dataikuapi`` client.
 
@@ -42,7 +51,10 @@ class DSSEmulator:
     ``admin_login``) are what ``dataikuapi.DSSClient`` needs. ``port=0`` picks a free port.
     ``samples=True`` also loads the shipped sample project(s). ``random_seed`` makes managed
     folder ids reproducible; ``clock`` (epoch ms) makes timestamps reproducible;
-    ``log_requests`` prints werkzeug's access log.
+    ``log_requests`` prints werkzeug's access log. The instance has the connections of a fresh DSS install
+    (``filesystem_managed``, ``filesystem_folders``, ``filesystem_root``), those the seeds' objects use, and
+    ``connections`` (``"NAME:TYPE"`` strings or ``(name, type)`` pairs, e.g. ``"warehouse:PostgreSQL"``);
+    ``code_envs`` are ``"python:NAME"`` / ``(lang, name)``.
     """
 
     def __init__(
@@ -58,8 +70,12 @@ class DSSEmulator:
         random_seed: Optional[int] = None,
         clock: Callable[[], int] = system_clock,
         log_requests: bool = False,
+        connections: Iterable[Union[str, tuple[str, str]]] = (),
+        code_envs: Iterable[Union[str, tuple[str, str]]] = (),
     ) -> None:
-        self.backend = DSSBackend(clock=clock, random_seed=random_seed)
+        self.backend = DSSBackend(clock=clock, random_seed=random_seed,
+                                  connections=[as_pair(c, parse_connection_spec) for c in connections],
+                                  code_envs=[as_pair(e, parse_code_env_spec) for e in code_envs])
         self.control = ControlPlane(self.backend)
         self._admin = self.backend.create_api_key(admin_login, key=api_key)
         self._port = port
@@ -221,19 +237,31 @@ class DSSEmulator:
         delay: float = 0.0,
         drop_connection: bool = False,
         message: str = "Injected fault",
+        after_handling: bool = False,
     ) -> Fault:
         """Make the next ``count`` requests matching ``method`` (or ``"*"``) and the regex
         ``path_pattern`` fail: wait ``delay`` seconds, then drop the connection or answer
         ``status`` (with ``Retry-After`` if given). ``status=None`` with a delay = slow success.
+        ``after_handling=True``: the request is handled (a create creates) and then its answer is lost
+        (dropped connection, or ``status``), the case a client must not retry blindly.
         """
         fault = Fault(method=method, path_pattern=path_pattern, status=None if drop_connection else status,
                       remaining=count, retry_after=retry_after, delay=delay, drop_connection=drop_connection,
-                      message=message)
+                      message=message, after_handling=after_handling)
         return self.control.inject_fault(fault)
 
     def clear_faults(self) -> None:
         """Cancel every pending fault."""
         self.control.clear_faults()
+
+    def add_connection(self, name: str, connection_type: str) -> None:
+        """Give the instance a connection (kept across :meth:`reset`), as an administrator would."""
+        self.backend.add_connection(name, connection_type)
+
+    def connections(self) -> dict[str, str]:
+        """Connection name -> type, as the instance has them now."""
+        with self.backend.lock:
+            return dict(self.backend.connections)
 
     def set_not_found_status(self, status: int) -> None:
         """404 (default) or 500 for missing objects, as some DSS versions answer."""

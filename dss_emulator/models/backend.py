@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from ..seed_types import ProjectSeed
 from .auth import ApiKey, AuthMixin
 from .common import JSONDict, new_lock, synchronized, system_clock, version_tag
+from .connections import CodeEnv, ConnectionsMixin
 from .datasets import Dataset, DatasetsMixin
 from .folders import FolderFile, FoldersMixin, ManagedFolder, normalise_path
 from .projects import Project, ProjectsMixin
@@ -18,21 +19,30 @@ from .scenarios import Scenario, ScenariosMixin
 
 
 class DSSBackend(
-    AuthMixin, ProjectsMixin, DatasetsMixin, RecipesMixin, ScenariosMixin, FoldersMixin, SavedModelsMixin
+    AuthMixin, ProjectsMixin, DatasetsMixin, RecipesMixin, ScenariosMixin, FoldersMixin, SavedModelsMixin,
+    ConnectionsMixin,
 ):
     """The emulated DSS instance.
 
     ``clock`` returns epoch milliseconds (inject a fake one for deterministic tags);
-    ``random_seed`` makes managed folder ids reproducible.
+    ``random_seed`` makes managed folder ids reproducible. The instance has the connections of a fresh
+    DSS install (``default_connections``) plus ``connections`` (``(name, type)`` pairs), and the code envs
+    ``code_envs`` (``(lang, name)`` pairs).
     """
 
-    def __init__(self, clock: Callable[[], int] = system_clock, random_seed: Optional[int] = None) -> None:
+    def __init__(self, clock: Callable[[], int] = system_clock, random_seed: Optional[int] = None, *,
+                 connections: Iterable[tuple[str, str]] = (), code_envs: Iterable[tuple[str, str]] = (),
+                 default_connections: bool = True) -> None:
         self.lock = new_lock()
         self.clock = clock
         self.random = random.Random(random_seed)
         self.projects: dict[str, Project] = {}
         self.api_keys: dict[str, ApiKey] = {}
         self.browser_sessions: dict[str, ApiKey] = {}
+        self.connections: dict[str, str] = {}
+        self.configured_connections: dict[str, str] = {}
+        self.code_envs: dict[tuple[str, str], CodeEnv] = {}
+        self.configure_instance(connections, code_envs, defaults=default_connections)
 
     def now(self) -> int:
         """Current time in ms, from the injected clock."""
@@ -40,8 +50,9 @@ class DSSBackend(
 
     @synchronized
     def clear_projects(self) -> None:
-        """Forget every project (API keys stay)."""
+        """Forget every project and the connections only their seeds implied (API keys stay)."""
         self.projects.clear()
+        self.forget_seed_connections()
 
     @synchronized
     def project_keys(self) -> list[str]:
@@ -71,7 +82,19 @@ class DSSBackend(
         for model_id, definition in seed.saved_models.items():
             project.saved_models.add(SavedModel(key, model_id, self._with_tag(definition, owner)))
         self.projects[key] = project
+        self._declare_seed_connections(project)
         return project
+
+    def _declare_seed_connections(self, project: Project) -> None:
+        """A DSS that holds these objects has their connections: declare the ones the instance lacks."""
+        for dataset in project.datasets:
+            params = dataset.definition.get("params")
+            if isinstance(params, dict):
+                self.add_seed_connection(params.get("connection"), dataset.definition.get("type"))
+        for folder in project.folders:
+            params = folder.definition.get("params")
+            if isinstance(params, dict):
+                self.add_seed_connection(params.get("connection"), folder.definition.get("type"))
 
     def _with_tag(self, definition: JSONDict, owner: str) -> JSONDict:
         """A copy of an on-disk definition; the API always shows a ``versionTag``, so add one if missing."""

@@ -6,7 +6,7 @@ import copy
 import functools
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Optional, TypeVar
 
 from ..exceptions import AlreadyExists, BadRequest, NotFound
 
@@ -130,6 +130,8 @@ class StoredObject:
 
     kind = "object"
     id_field = "id"
+    #: Top-level keys a save keeps (DSS drops the others without an error); ``None`` keeps everything.
+    known_keys: Optional[frozenset[str]] = None
 
     def __init__(self, project_key: str, object_id: str, definition: JSONDict) -> None:
         self.project_key = project_key
@@ -152,7 +154,9 @@ class StoredObject:
         return copy.deepcopy(self.definition)
 
     def save(self, incoming: JSONDict, login: str, now_ms: int) -> None:
-        """Replace the definition with a PUT body (bumping ``versionTag``)."""
+        """Replace the definition with a PUT body (bumping ``versionTag``), dropping keys DSS does not know."""
+        if self.known_keys is not None:
+            incoming = {k: v for k, v in incoming.items() if k in self.known_keys}
         self.definition = saved_definition(self.definition, incoming, self.identity(), login, now_ms)
 
     def touch(self, login: str, now_ms: int) -> None:
@@ -220,4 +224,8 @@ class BackendPart:
 
     def now(self) -> int:
         """Epoch milliseconds (``DSSBackend``'s clock)."""
+        raise NotImplementedError
+
+    def connection_type(self, name: Any, what: str) -> str:
+        """The type of connection ``name``, or a 400 naming ``what`` needed it (``ConnectionsMixin``)."""
         raise NotImplementedError

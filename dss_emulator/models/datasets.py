@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..exceptions import BadRequest
+from ..exceptions import AlreadyExists, BadRequest
 from .common import (
     BackendPart,
     JSONDict,
@@ -16,9 +16,15 @@ from .common import (
     stamp_created,
     synchronized,
 )
+from .connections import FILE_CONNECTION_TYPES, dataset_type_for
+from .known_keys import DATASET_KEYS
 
 # Dataset types whose data lives in files (they carry formatType/formatParams).
 FILE_TYPES = {"Filesystem", "UploadedFiles", "HDFS", "S3", "GCS", "Azure", "FTP", "SFTP", "SCP"}
+
+
+CSV_FORMAT_PARAMS = {"style": "excel", "charset": "utf8", "separator": ",", "quoteChar": "\"",
+                     "escapeChar": "\\", "parseHeaderRow": True, "compress": ""}
 
 
 class Dataset(StoredObject):
@@ -26,6 +32,7 @@ class Dataset(StoredObject):
 
     kind = "dataset"
     id_field = "name"
+    known_keys = DATASET_KEYS
 
 
 def default_dataset(project_key: str, name: str, dataset_type: str) -> JSONDict:
@@ -57,10 +64,51 @@ def default_dataset(project_key: str, name: str, dataset_type: str) -> JSONDict:
     }
     if dataset_type in FILE_TYPES:
         definition["formatType"] = "csv"
-        definition["formatParams"] = {"style": "excel", "charset": "utf8", "separator": ",",
-                                      "quoteChar": "\"", "escapeChar": "\\", "parseHeaderRow": True,
-                                      "compress": ""}
+        definition["formatParams"] = dict(CSV_FORMAT_PARAMS)
     return definition
+
+
+def managed_dataset(project_key: str, name: str, connection: str, connection_type: str,
+                    format_option_id: str = "") -> JSONDict:
+    """A managed dataset as DSS creates it in a connection: its type is the connection's.
+
+    Files (``Filesystem``, ``S3``...) get a path under the project and a CSV format (Parquet when the format
+    option says so); SQL connections get a table named after the project and the dataset.
+    """
+    dataset_type = dataset_type_for(connection_type)
+    definition = default_dataset(project_key, name, dataset_type)
+    definition["managed"] = True
+    if connection_type in FILE_CONNECTION_TYPES:
+        definition["params"] = {"connection": connection, "path": "${projectKey}/" + name,
+                                "notReadyIfEmpty": False,
+                                "filesSelectionRules": {"mode": "ALL", "excludeRules": [],
+                                                        "includeRules": [], "explicitFiles": []}}
+        definition.setdefault("formatType", "csv")
+        if "PARQUET" in format_option_id.upper():
+            definition["formatType"] = "parquet"
+            definition["formatParams"] = {"parquetLowerCaseIdentifiers": False,
+                                          "parquetCompressionMethod": "SNAPPY"}
+        elif "formatParams" not in definition:
+            definition["formatParams"] = dict(CSV_FORMAT_PARAMS)
+    else:
+        definition["params"] = {"connection": connection, "notReadyIfEmpty": False, "mode": "table",
+                                "table": "${projectKey}_" + name, "tableCreationMode": "auto",
+                                "partitioningType": "custom", "normalizeDoubles": True}
+        definition.pop("formatType", None)
+        definition.pop("formatParams", None)
+    return definition
+
+
+def rename_refs(definition: JSONDict, *, old_ref: str, new_ref: str) -> bool:
+    """Point every input/output item referring to ``old_ref`` at ``new_ref``; True when one changed."""
+    changed = False
+    for side in ("inputs", "outputs"):
+        for role in (definition.get(side) or {}).values():
+            for item in (role or {}).get("items", []) if isinstance(role, dict) else []:
+                if isinstance(item, dict) and item.get("ref") == old_ref:
+                    item["ref"] = new_ref
+                    changed = True
+    return changed
 
 
 def check_name(name: Any, kind: str) -> str:
@@ -88,10 +136,18 @@ class DatasetsMixin(BackendPart):
 
     @synchronized
     def create_dataset(self, key: str, body: JSONDict, login: str) -> JSONDict:
-        """``POST /projects/K/datasets/``: body ``{name, type, params, formatType, formatParams}``."""
+        """``POST /projects/K/datasets/``: body ``{name, type, params, formatType, formatParams}``.
+
+        A dataset whose ``params.connection`` names a connection the instance lacks is refused.
+        """
         body = require_object(body, "dataset creation")
         project = self.project(key)
         name = check_name(body.get("name"), "dataset")
+        if name in project.datasets:
+            raise AlreadyExists("dataset", f"{key}.{name}")
+        params = body.get("params")
+        if isinstance(params, dict) and params.get("connection") is not None:
+            self.connection_type(params["connection"], f"dataset {key}.{name}")
         definition = default_dataset(key, name, str(body.get("type") or "Filesystem"))
         for field in ("params", "formatType", "formatParams", "schema", "managed", "tags",
                       "description", "shortDesc"):
@@ -102,25 +158,41 @@ class DatasetsMixin(BackendPart):
 
     @synchronized
     def create_managed_dataset(self, key: str, body: JSONDict, login: str) -> JSONDict:
-        """``POST /projects/K/datasets/managed``: a managed dataset stored in a connection."""
+        """``POST /projects/K/datasets/managed``: a managed dataset stored in a connection, typed by it."""
         body = require_object(body, "managed dataset creation")
         project = self.project(key)
         name = check_name(body.get("name"), "dataset")
         settings = body.get("creationSettings") or {}
+        if not isinstance(settings, dict):
+            raise BadRequest("creationSettings must be a JSON object")
+        if name in project.datasets:
+            raise AlreadyExists("dataset", f"{key}.{name}")
         connection = settings.get("connectionId") or "filesystem_managed"
-        definition = default_dataset(key, name, "Filesystem")
-        definition["managed"] = True
-        definition["params"] = {"connection": connection, "path": "${projectKey}/" + name,
-                                "notReadyIfEmpty": False,
-                                "filesSelectionRules": {"mode": "ALL", "excludeRules": [],
-                                                        "includeRules": [], "explicitFiles": []}}
+        connection_type = self.connection_type(connection, f"managed dataset {key}.{name}")
         format_id = str((settings.get("specificSettings") or {}).get("formatOptionId") or "")
-        if "PARQUET" in format_id.upper():
-            definition["formatType"] = "parquet"
-            definition["formatParams"] = {"parquetLowerCaseIdentifiers": False,
-                                          "parquetCompressionMethod": "SNAPPY"}
+        definition = managed_dataset(key, name, connection, connection_type, format_id)
         stamp_created(definition, login, self.now())
         return project.datasets.add(Dataset(key, name, definition)).to_json()
+
+    @synchronized
+    def rename_dataset(self, key: str, body: JSONDict, login: str) -> None:
+        """``POST /projects/K/actions/renameDataset`` ``{oldName, newName}``: the recipes using it follow."""
+        body = require_object(body, "dataset rename")
+        project = self.project(key)
+        old = project.datasets.get(str(body.get("oldName")))
+        new_name = check_name(body.get("newName"), "dataset")
+        if new_name == old.object_id:
+            raise BadRequest(f"Dataset name is already {new_name}")
+        if new_name in project.datasets:
+            raise AlreadyExists("dataset", f"{key}.{new_name}")
+        project.datasets.remove(old.object_id)
+        old.object_id = new_name
+        old.definition["name"] = new_name
+        old.touch(login, self.now())
+        project.datasets.add(old)
+        for recipe in project.recipes:
+            if rename_refs(recipe.definition, old_ref=body["oldName"], new_ref=new_name):
+                recipe.touch(login, self.now())
 
     @synchronized
     def save_dataset(self, key: str, name: str, body: JSONDict, login: str) -> None:

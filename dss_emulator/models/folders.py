@@ -10,6 +10,8 @@ from typing import Any
 
 from ..exceptions import BadRequest, NotFound
 from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
+from .connections import dataset_type_for
+from .known_keys import FOLDER_KEYS
 
 ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -39,6 +41,7 @@ class ManagedFolder(StoredObject):
 
     kind = "managed folder"
     id_field = "id"
+    known_keys = FOLDER_KEYS
 
     def __init__(self, project_key: str, folder_id: str, definition: JSONDict) -> None:
         super().__init__(project_key, folder_id, definition)
@@ -82,11 +85,16 @@ class FoldersMixin(BackendPart):
         if not isinstance(name, str) or not name:
             raise BadRequest("Managed folder name is required")
         project = self.project(key)
+        params = body.get("params") or {"connection": "filesystem_folders", "path": "${projectKey}/${odbId}"}
+        if not isinstance(params, dict):
+            raise BadRequest("Managed folder params must be a JSON object")
+        # dataikuapi sends "type": None unless asked: DSS then stores the folder as its connection's type.
+        connection_type = self.connection_type(params.get("connection"), f"managed folder {name!r} of {key}")
         folder_id = new_folder_id(self.random, project.folders)
         definition: JSONDict = {
-            "projectKey": key, "id": folder_id, "name": name, "type": body.get("type") or "Filesystem",
-            "params": copy.deepcopy(body.get("params") or {"connection": "filesystem_folders",
-                                                            "path": "${projectKey}/${odbId}"}),
+            "projectKey": key, "id": folder_id, "name": name,
+            "type": body.get("type") or dataset_type_for(connection_type),
+            "params": copy.deepcopy(params),
             "partitioning": {"dimensions": []},
             "flowOptions": {"virtualizable": False, "rebuildBehavior": "NORMAL",
                             "crossProjectBuildBehavior": "DEFAULT"},
@@ -97,6 +105,17 @@ class FoldersMixin(BackendPart):
         }
         stamp_created(definition, login, self.now())
         return project.folders.add(ManagedFolder(key, folder_id, definition)).to_json()
+
+    @synchronized
+    def rename_folder(self, key: str, body: JSONDict, login: str) -> None:
+        """``POST /projects/K/actions/renameManagedFolder`` ``{id, newName}``: the id stays, the name changes."""
+        body = require_object(body, "managed folder rename")
+        new_name = body.get("newName")
+        if not isinstance(new_name, str) or not new_name.strip():  # dataikuapi: "cannot be whitespaces only"
+            raise BadRequest("Managed folder rename expects {\"id\": ..., \"newName\": ...}")
+        folder = self.project(key).folders.get(str(body.get("id")))
+        folder.definition["name"] = new_name
+        folder.touch(login, self.now())
 
     @synchronized
     def delete_folder(self, key: str, folder_id: str) -> None:

@@ -19,6 +19,7 @@ from .common import (
     synchronized,
     version_tag,
 )
+from .known_keys import PROJECT_SETTINGS_KEYS
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -204,7 +205,9 @@ class ProjectsMixin(BackendPart):
         body = require_object(body, "project settings")
         project = self.project(key)
         old = project.params
-        new = {k: copy.deepcopy(v) for k, v in body.items() if k not in PERMISSION_FIELDS}
+        # Deserialised into DSS's project params: unknown top-level keys vanish without an error.
+        new = {k: copy.deepcopy(v) for k, v in body.items()
+               if k in PROJECT_SETTINGS_KEYS and k not in PERMISSION_FIELDS}
         for k in PERMISSION_FIELDS:
             if k in old:
                 new[k] = old[k]

@@ -8,6 +8,7 @@ from typing import Optional
 
 from ..exceptions import BadRequest
 from .common import BackendPart, JSONDict, StoredObject, require_object, stamp_created, synchronized
+from .known_keys import SCENARIO_KEYS
 
 SCENARIO_TYPES = {"step_based", "custom_python"}
 
@@ -17,6 +18,7 @@ class Scenario(StoredObject):
 
     kind = "scenario"
     id_field = "id"
+    known_keys = SCENARIO_KEYS
 
     def __init__(self, project_key: str, scenario_id: str, definition: JSONDict, script: Optional[str]) -> None:
         super().__init__(project_key, scenario_id, definition)
@@ -66,8 +68,9 @@ def default_scenario(project_key: str, scenario_id: str, body: JSONDict) -> JSON
         "customFields": {},
         "checklists": {"checklists": []},
     }
+    # The body is deserialised as a scenario: keys a scenario lacks vanish, as on a save.
     for key, value in body.items():
-        if key not in ("projectKey", "id", "versionTag", "creationTag"):
+        if key in SCENARIO_KEYS and key not in ("projectKey", "id", "versionTag", "creationTag"):
             definition[key] = copy.deepcopy(value)
     return definition
 

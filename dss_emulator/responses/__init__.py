@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import datasets, folders, projects, recipes, saved_models, scenarios
+from . import datasets, folders, instance, projects, recipes, saved_models, scenarios
 
-FAMILIES = (projects, datasets, recipes, scenarios, folders, saved_models)
+FAMILIES = (projects, datasets, recipes, scenarios, folders, saved_models, instance)
 
 
 def api_blueprint() -> Blueprint:

@@ -112,6 +112,7 @@ def add_fault() -> Response:
         delay=float(_number(data, "delay", 0.0)),
         drop_connection=bool(data.get("dropConnection", False)),
         message=str(data.get("message", "Injected fault")),
+        after_handling=bool(data.get("afterHandling", False)),
     )
     return json_response(control().inject_fault(fault).to_json())
 
@@ -129,3 +130,10 @@ def create_api_key() -> Response:
                                        admin=bool(data.get("admin", True)), key=data.get("key"))
     return json_response({"key": api_key.key, "login": api_key.login, "readOnly": api_key.read_only,
                           "admin": api_key.admin})
+
+
+@bp.post("/connections")
+def add_connection() -> Response:
+    data = _object()
+    backend().add_connection(data.get("name"), data.get("type"))
+    return json_response({"connections": backend().list_connection_names("all")})

@@ -86,3 +86,21 @@ def get_variables(project_key: str) -> Response:
 def set_variables(project_key: str) -> Response:
     backend().set_project_variables(project_key, body(), login())
     return ok(f"Updated variables of project {project_key}")
+
+
+@bp.post("/projects/<project_key>/actions/renameDataset")
+def rename_dataset(project_key: str) -> Response:
+    backend().rename_dataset(project_key, body(), login())
+    return ok(f"Renamed dataset in project {project_key}")
+
+
+@bp.post("/projects/<project_key>/actions/renameRecipe")
+def rename_recipe(project_key: str) -> Response:
+    backend().rename_recipe(project_key, body(), login())
+    return ok(f"Renamed recipe in project {project_key}")
+
+
+@bp.post("/projects/<project_key>/actions/renameManagedFolder")
+def rename_managed_folder(project_key: str) -> Response:
+    backend().rename_folder(project_key, body(), login())
+    return ok(f"Renamed managed folder in project {project_key}")

@@ -36,3 +36,14 @@ def save_recipe(project_key: str, name: str) -> Response:
 def delete_recipe(project_key: str, name: str) -> Response:
     backend().delete_recipe(project_key, name)
     return ok(f"Deleted recipe {project_key}.{name}")
+
+
+@bp.get(f"{BASE}/<name>/metadata")
+def get_metadata(project_key: str, name: str) -> Response:
+    return json_response(backend().get_recipe_metadata(project_key, name))
+
+
+@bp.put(f"{BASE}/<name>/metadata")
+def set_metadata(project_key: str, name: str) -> Response:
+    backend().set_recipe_metadata(project_key, name, body(), login())
+    return ok(f"Updated metadata of recipe {project_key}.{name}")

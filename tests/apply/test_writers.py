@@ -408,8 +408,9 @@ def test_project_create_update_and_guarded_delete(client: Any, emulator: DSSEmul
             "GET /projects/<project_key>/variables/", "PUT /projects/<project_key>/variables/",
             "GET /projects/<project_key>/settings", "GET /projects/<project_key>/permissions"]
         assert writer.read(key)["variables"] == {"standard": {"env": "dev"}, "local": {"debug": "no"}}
-        writer.update(key, key, {"name": "Renamed"}, [("name",)])
-        assert writer.read(key)["name"] == "Renamed"
+        # Settings and metadata together: the settings PUT (which carries the old name) goes first.
+        writer.update(key, key, {"name": "Renamed", "projectStatus": "Archived"}, [("name",), ("projectStatus",)])
+        assert (writer.read(key)["name"], writer.read(key)["projectStatus"]) == ("Renamed", "Archived")
         with pytest.raises(ApplyError, match="needs its own explicit flag"):
             writer.delete(key)
         assert key in client.list_project_keys()
@@ -462,3 +463,52 @@ def test_creating_the_sample_config_then_syncing_gives_the_desired_state(client:
     # folders whose config sets what their create call cannot carry (tags, managed, a folder's path): 4.
     assert requests_per_type["recipe"] == [2] and requests_per_type["scenario"] == [2]
     assert requests_per_type["dataset"] == [4, 4] and requests_per_type["managed_folder"] == [4]
+
+
+@pytest.mark.slow
+def test_generated_configs_of_every_seeded_project_are_created_as_declared(emulator: DSSEmulator,
+                                                                          tmp_path: Any) -> None:
+    """Generate the config of live projects (the sample, a synthetic one, the real ones when present), create
+    every object into an empty DSS, sync it: on the managed paths, the live state is the desired one."""
+    from dataiku_iac.config.generate import environments_file, generate_config
+    from dataiku_iac.dss.client import make_client
+    from dataiku_iac.models.state import State
+    from dss_emulator.control import SyntheticSpec
+
+    # Not remembered: the next reset of the session emulator drops it.
+    emulator.control.add_synthetic(SyntheticSpec("SYNAPPLY", 14, 10, 3, 2, 0), remember=False)
+    source = make_client(emulator.url, emulator.api_key)
+    live = State(environment="dev")
+    for resource in SyncEngine(source).sync(source.list_project_keys()).resources:
+        live.add_resource(resource)
+    generated = generate_config(live)
+    with DSSEmulator([], samples=False, random_seed=5) as empty:
+        for relative, text in {**generated.files,
+                               "dataiku-iac.yml": environments_file({"dev": (empty.url, "K")})}.items():
+            (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / relative).write_text(text, "utf-8")
+        config = read_config(tmp_path)
+        environ = {name: "a secret value" for name in generated.secrets}
+        client = make_client(empty.url, empty.api_key, backoff=0.01)
+        recorded: Dict[Tuple[str, str, str], str] = {}
+        done = set()
+        # Projects and folders first, so that references to folders resolve to the ids DSS gave them.
+        for first_pass in (True, False):
+            desired = build_desired_state(config, "dev", environ, recorded_ids=recorded)
+            for rid in desired.order:
+                item = desired.resources[rid]
+                resource = item.resource
+                key = (resource.resource_type, resource.project_key, item.config.key)
+                if key in done or (first_pass and resource.resource_type not in ("project", "managed_folder")):
+                    continue
+                dss_id = writer_for(client, resource.resource_type).create(
+                    resource.project_key, resource.attributes, item.managed_paths, desired.secret_values(rid))
+                done.add(key)
+                if resource.resource_type in ("managed_folder", "scenario"):
+                    recorded[key] = dss_id
+        desired = build_desired_state(config, "dev", environ, recorded_ids=recorded)
+        synced = {r.resource_id: r for r in SyncEngine(client).sync(sorted(config.projects)).resources}
+    assert len(desired.resources) > 40
+    for rid, item in desired.resources.items():
+        assert restrict(synced[rid].attributes, item.managed_paths) == \
+            restrict(item.resource.attributes, item.managed_paths), rid

@@ -68,3 +68,27 @@ def test_unwritable_key_file(cli, monkeypatch, tmp_path):
     monkeypatch.setattr(emulator_command, "wait_forever", lambda: None)
     result = cli("emulator", "--port", "0", "--api-key-file", "file/key")
     assert result.code == 1 and "Cannot write the API key file file/key" in result.err
+
+
+def test_connections_model_another_instance(cli, monkeypatch, tmp_path):
+    seen = {}
+
+    def use_it():
+        url = next(line.split()[-1] for line in outputs if "listening on" in line)
+        key = (tmp_path / "k").read_text().strip()
+        seen["names"] = dataikuapi.DSSClient(url, key).list_connections_names("PostgreSQL")
+
+    outputs = []
+    monkeypatch.setattr(emulator_command, "out", outputs.append)
+    monkeypatch.setattr(emulator_command, "wait_forever", use_it)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("emulator", "--port", "0", "--seed", str(empty), "--api-key-file", "k",
+                 "--connection", "warehouse:PostgreSQL")
+    assert result.code == 0, result.err
+    assert seen["names"] == ["warehouse"]
+    assert "Projects: (none)" in outputs
+    assert any(line.startswith("Connections: ") and "warehouse (PostgreSQL)" in line for line in outputs)
+    result = cli("emulator", "--port", "0", "--connection", "warehouse")
+    assert result.code == 1
+    assert "Invalid connection 'warehouse': expected NAME:TYPE" in result.err and "--connection" in result.err

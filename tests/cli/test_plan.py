@@ -65,7 +65,12 @@ def edit_like_a_user(dss):
 def test_after_user_edits_plan_shows_exactly_those_objects(cli, dss):
     run_generate(cli, KEY)
     edit_like_a_user(dss)
+    state_before = Path(".dataiku/state/dev.state.json").read_bytes()
+    dss.clear_request_counts()
     result = plan(cli, "--format", "json")
+    # Read-only: only GETs reached DSS (the connection check included), and the state file is as it was.
+    assert {entry["method"] for entry in dss.request_log()} == {"GET"}
+    assert Path(".dataiku/state/dev.state.json").read_bytes() == state_before
     assert result.code == 2, result.err
     document = json.loads(result.out)
     shown = {op["resource_id"]: (op["action"], [c["path"] for c in op["changes"]]) for op in document["operations"]}
@@ -206,3 +211,19 @@ recipes:
     text = plan(cli)
     assert "  + managed_folder.FRESH[drop]  (id (known after apply))" in text.out
     assert cli("plan", "--config", CONFIG, "--env", "prod").err.startswith("Error: Environment 'prod' is not in")
+
+
+def test_an_unset_secret_is_exit_1_naming_the_variable(cli, dss, monkeypatch):
+    run_generate(cli, KEY)
+    datasets = Path(CONFIG, "projects", KEY, "datasets.yml")
+    datasets.write_text(datasets.read_text("utf-8").replace("    params:\n", "    params:\n      password: "
+                                                            "${env:CRM_PASSWORD}\n", 1), "utf-8")
+    monkeypatch.delenv("CRM_PASSWORD", raising=False)
+    result = plan(cli)
+    assert result.code == 1 and "${env:CRM_PASSWORD} is not set: export CRM_PASSWORD" in result.err
+    monkeypatch.setenv("CRM_PASSWORD", "hunter2-secret")
+    result = plan(cli, "--format", "json")
+    assert result.code == 2 and "hunter2-secret" not in result.out
+    [operation] = json.loads(result.out)["operations"]
+    assert [(c["path"], c["after"], c["sensitive"]) for c in operation["changes"]] == [
+        ("params.password", "(sensitive value)", True)]

@@ -194,3 +194,25 @@ def test_synthetic_project_over_http_survives_reset(dss: DSSEmulator, client: da
     # Forget it again so the session emulator stays clean for other tests.
     dss.control.synthetic_specs.clear()
     assert dss.reset() == [SAMPLE_PROJECT_KEY]
+
+
+def test_a_dropped_connection_after_a_create_loses_only_the_answer(
+        dss: DSSEmulator, project: dataikuapi.dss.project.DSSProject) -> None:
+    dss.inject_fault("POST", "/managedfolders/$", drop_connection=True, after_handling=True)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        project.create_managed_folder("exports")
+    # DSS made the folder: a client that retried blindly would now make a second one
+    assert [f["name"] for f in project.list_managed_folders()].count("exports") == 1
+    dss.inject_fault("POST", "/datasets/$", status=502, after_handling=True)
+    with pytest.raises(DataikuException, match="InjectedFault"):
+        project.create_dataset("made_anyway", "Filesystem", params={"connection": "filesystem_root", "path": "/x"})
+    assert project.get_dataset("made_anyway").exists()
+    assert dss.wait_idle(timeout=10)
+
+
+def test_a_fault_after_handling_needs_something_to_do(dss: DSSEmulator) -> None:
+    with pytest.raises(Exception, match="needs a status or drop_connection"):
+        dss.inject_fault("POST", "x", status=None, after_handling=True)
+    base = f"{dss.url}/__emulator__"
+    fault = {"method": "PUT", "pathPattern": "/datasets/", "status": 503, "afterHandling": True}
+    assert requests.post(f"{base}/faults", json=fault, timeout=2).json()["afterHandling"] is True

@@ -255,3 +255,36 @@ def test_missing_shared_projects_skip_or_fail(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("DATAIKU_IAC_REQUIRE_SHARED", "1")
     with pytest.raises(pytest.fail.Exception, match="must run"):
         conftest.require_shared_projects()
+
+
+# --- connections (no HTTP) ----------------------------------------------------------------------------------------
+
+
+def test_connection_specs_parse_or_say_what_they_expect() -> None:
+    from dss_emulator.models.connections import parse_code_env_spec, parse_connection_spec
+
+    assert parse_connection_spec("warehouse:PostgreSQL") == ("warehouse", "PostgreSQL")
+    assert parse_connection_spec(" lake : EC2 ") == ("lake", "EC2")
+    for bad in ("warehouse", ":PostgreSQL", "warehouse:", "two words:Snowflake"):
+        with pytest.raises(ValueError, match="connection"):
+            parse_connection_spec(bad)
+    assert parse_code_env_spec("Python:py39") == ("python", "py39")
+    with pytest.raises(ValueError, match="python:NAME or r:NAME"):
+        parse_code_env_spec("julia:x")
+
+
+def test_fresh_instance_connections_without_defaults_and_seed_connections(backend: DSSBackend) -> None:
+    bare = DSSBackend(default_connections=False, connections=[("only", "Snowflake")])
+    assert bare.list_connection_names("all") == ["only"]
+    with pytest.raises(BadRequest, match="Connection does not exist: filesystem_managed"):
+        bare.connection_type("filesystem_managed", "a test")
+    # the sample's objects live on the default connections: nothing new was declared
+    assert backend.list_connection_names(None) == ["filesystem_folders", "filesystem_managed", "filesystem_root"]
+
+
+def test_managed_dataset_on_a_sql_connection_has_a_table_and_no_format(backend: DSSBackend) -> None:
+    backend.add_connection("wh", "Snowflake")
+    created = backend.create_managed_dataset(SAMPLE_PROJECT_KEY, {"name": "t", "creationSettings": {
+        "connectionId": "wh"}}, "admin")
+    assert created["type"] == "Snowflake" and created["params"]["mode"] == "table"
+    assert "formatType" not in created and "formatParams" not in created

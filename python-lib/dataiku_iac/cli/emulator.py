@@ -29,6 +29,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", action="append", default=[], metavar="DIR",
                         help="a DSS project tree, or a folder of them, to load (repeatable)")
     parser.add_argument("--samples", action="store_true", help="also load the sample project (default without --seed)")
+    parser.add_argument("--connection", action="append", default=[], metavar="NAME:TYPE",
+                        help="add a connection to those of a fresh DSS install (filesystem_managed, "
+                             "filesystem_folders, filesystem_root), e.g. warehouse:PostgreSQL (repeatable)")
     parser.add_argument("--api-key-file", default=str(DEFAULT_KEY_FILE), metavar="PATH",
                         help=f"where to write the admin API key (default: {DEFAULT_KEY_FILE})")
 
@@ -52,13 +55,18 @@ def run(args: argparse.Namespace) -> int:
         if not Path(seed).is_dir():
             raise ConfigError(f"Seed {seed} is not a directory: give a DSS project tree or a folder of them.")
     check_port_free(args.port)
-    emulator = emulator_class(args.seed, port=args.port, samples=args.samples or not args.seed)
+    try:
+        emulator = emulator_class(args.seed, port=args.port, samples=args.samples or not args.seed,
+                                  connections=args.connection)
+    except ValueError as exc:  # a malformed --connection: the emulator's message says what it expects
+        raise ConfigError(f"{exc} (option --connection)") from None
     emulator.start()
     try:
         key_file = write_key_file(args.api_key_file, emulator.api_key)
         keys: List[str] = emulator.backend.project_keys()
         out(f"DSS emulator listening on {emulator.url}")
         out(f"Projects: {', '.join(keys) or '(none)'}")
+        out(f"Connections: {', '.join(f'{n} ({t})' for n, t in sorted(emulator.connections().items()))}")
         out(f"Admin API key written to {key_file}")
         out("")
         out("In another shell:")

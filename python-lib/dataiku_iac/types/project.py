@@ -39,6 +39,8 @@ class ProjectDescriptor(TypeDescriptor):
         Ignored("imgColor", "cosmetic project colour"),
         Ignored("permissionsVersion", "format marker of the permission model, set by DSS"),
     )
+    # Written in this order: a settings PUT carries the metadata fields too (as read before), so the metadata
+    # PUT must come after it or it would be undone.
     endpoints = (
         Endpoint(SETTINGS, "GET /projects/K/settings", "PUT /projects/K/settings"),
         Endpoint(METADATA, "GET /projects/K/metadata", "PUT /projects/K/metadata"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Mapping
 
 from ..exceptions import StateCorruptedError
+from ..models.diff import count_changes
 from ..models.state import RESOURCE_TYPES, State
 from ..timeutil import format_timestamp
 from .errors import NotFoundError
@@ -104,21 +105,21 @@ def find_change(report: Mapping[str, Any], address: str, where: str) -> Dict[str
 
 def counts_by_type(rows: Iterable[Mapping[str, Any]]) -> Dict[str, Dict[str, int]]:
     """``{type: {added, removed, modified}}``, known types in report order first, then any others."""
-    counts: Dict[str, Dict[str, int]] = {}
+    kinds_by_type: Dict[str, List[Any]] = {}
     for row in rows:
-        kind = row.get("change")
-        if kind in CHANGE_KINDS:
-            per_type = counts.setdefault(str(row.get("type")), dict.fromkeys(CHANGE_KINDS, 0))
-            per_type[kind] += 1
-    order = [t for t in RESOURCE_TYPES if t in counts] + sorted(t for t in counts if t not in RESOURCE_TYPES)
-    return {t: counts[t] for t in order}
+        if row.get("change") in CHANGE_KINDS:
+            kinds_by_type.setdefault(str(row.get("type")), []).append(row["change"])
+    order = [t for t in RESOURCE_TYPES if t in kinds_by_type] + sorted(
+        t for t in kinds_by_type if t not in RESOURCE_TYPES)
+    return {t: _changed_counts(kinds_by_type[t]) for t in order}
 
 
 def counts_by_change(rows: Iterable[Mapping[str, Any]]) -> Dict[str, int]:
     """``{added, removed, modified}`` counted from rows (for reports without a summary)."""
-    totals = dict.fromkeys(CHANGE_KINDS, 0)
-    for row in rows:
-        if row.get("change") in totals:
-            totals[row["change"]] += 1
-    return totals
+    return _changed_counts(row.get("change") for row in rows)
+
+
+def _changed_counts(kinds: Iterable[Any]) -> Dict[str, int]:
+    counts = count_changes(kinds)  # the one place change counts are computed
+    return {kind: counts[kind] for kind in CHANGE_KINDS}
 
