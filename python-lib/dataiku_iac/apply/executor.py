@@ -266,20 +266,24 @@ class Executor:
         self._forget_vanished()
         self._refresh_records()
         self._save()
-        started: Set[int] = set()
+        pending = list(range(len(operations)))  # not started yet, in plan order
         finished: Set[int] = set()
         failed = False
         with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism),
                                 thread_name_prefix="dataiku-iac-apply") as pool:
             running: Dict[Future, int] = {}
+
+            def submit_ready() -> None:
+                for index in list(pending):
+                    if len(running) >= self.options.parallelism:
+                        break
+                    if waits[index] <= finished:
+                        pending.remove(index)
+                        running[pool.submit(self._run_one, operations[index])] = index
+
             while True:
                 if not failed:
-                    for index in range(len(operations)):
-                        if len(running) >= self.options.parallelism:
-                            break
-                        if index not in started and waits[index] <= finished:
-                            started.add(index)
-                            running[pool.submit(self._run_one, operations[index])] = index
+                    submit_ready()
                 if not running:
                     break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -297,6 +301,8 @@ class Executor:
                         finished.add(index)
                         self._record(operations[index], completed)
                         outcome.status, outcome.final_id = APPLIED, completed.final_id
+                if not failed:
+                    submit_ready()  # the pool keeps writing while the state is saved
                 self._save()  # every operation completed in this round recorded at once
                 for outcome in reported:  # reported once recorded: what is shown as applied is in the state
                     if self.on_outcome is not None:
