@@ -58,4 +58,5 @@ def plan_environment(config: Config, environment: str, client: Any, stored: Stat
     plan = make_plan(desired, live, stored, stored.managed, secret_view=rules.attributes,
                      dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
                      created_at=format_timestamp(utc_now()))
+    plan.config_dir = str(config.root)
     return PlanResult(plan, desired, live)

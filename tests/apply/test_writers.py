@@ -195,7 +195,7 @@ def test_dataset_delete_keeps_data_unless_asked(client: Any, emulator: DSSEmulat
 def test_secret_values_are_sent_and_markers_never(client: Any, emulator: DSSEmulator, project_key: str) -> None:
     writer = writer_for(client, "dataset")
     marker = "<redacted:hmac:0123abcd:0123456789ab>"
-    attributes = {"name": "s3", "type": "S3", "params": {"connection": "s3", "secretKey": marker}}
+    attributes = {"name": "s3", "type": "Filesystem", "params": {"connection": "filesystem_root", "secretKey": marker}}
     paths = [("name",), ("type",), ("params", "connection"), ("params", "secretKey")]
     writer.create(project_key, attributes, paths, {("params", "secretKey"): "hunter2"})
     assert writer.read(project_key, "s3")["params"]["secretKey"] == "hunter2"
@@ -512,3 +512,66 @@ def test_generated_configs_of_every_seeded_project_are_created_as_declared(emula
     for rid, item in desired.resources.items():
         assert restrict(synced[rid].attributes, item.managed_paths) == \
             restrict(item.resource.attributes, item.managed_paths), rid
+
+
+def test_a_create_dss_refuses_is_reported_at_once(client: Any, emulator: DSSEmulator, project_key: str) -> None:
+    from dataiku_iac.exceptions import DSSError
+
+    emulator.clear_request_counts()
+    with pytest.raises(DSSError, match="creating dataset bad/name"):
+        writer_for(client, "dataset").create(project_key, {"name": "bad/name", "type": "Filesystem"},
+                                             [("name",), ("type",)])
+    assert posts(emulator) == 1
+
+
+def test_update_and_delete_errors_name_the_object(client: Any, emulator: DSSEmulator, project_key: str) -> None:
+    from dataiku_iac.exceptions import DSSError, ResourceNotFoundError
+
+    writer = writer_for(client, "recipe")
+    with pytest.raises(ResourceNotFoundError, match=f"updating recipe.{project_key}.ghost"):
+        writer.update(project_key, "ghost", {"tags": ["x"]}, [("tags",)])
+    writer.create(project_key, {"name": "r", "type": "python", "payload": ""}, [("name",), ("type",), ("payload",)])
+    emulator.inject_fault("DELETE", r"/recipes/r$", status=500, count=1)
+    with pytest.raises(DSSError, match=f"deleting recipe.{project_key}.r"):
+        writer.delete(project_key, "r")
+    assert writer.delete(project_key, "r") is True
+
+
+def test_a_scenario_create_whose_answer_is_lost_is_found_by_listing(client: Any, emulator: DSSEmulator,
+                                                                   project_key: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from dss_emulator import app as emulator_app
+
+    original = emulator.backend.create_scenario
+
+    def create_then_drop(key: str, body: Dict[str, Any], login: str) -> Dict[str, Any]:
+        created = original(key, body, login)
+        emulator_app.drop_connection()
+        return created
+
+    monkeypatch.setattr(emulator.backend, "create_scenario", create_then_drop)
+    emulator.clear_request_counts()
+    scenario_id = writer_for(client, "scenario").create(project_key, {"name": "Lost once", "type": "step_based"},
+                                                        [("name",), ("type",)])
+    assert emulator.request_counts()["POST /projects/<project_key>/scenarios/"] == 1
+    listed = [s["id"] for s in client.get_project(project_key).list_scenarios(as_type="listitems")
+              if s["name"] == "Lost once"]
+    assert listed == [scenario_id]
+
+
+def test_project_variables_given_whole_replace_both_parts(client: Any, emulator: DSSEmulator,
+                                                          project_key: str) -> None:
+    writer = writer_for(client, "project")
+    client.get_project(project_key).set_variables({"standard": {"old": 1}, "local": {"mine": 2}})
+    writer.update(project_key, project_key, {"variables": {"standard": {"new": 3}}}, [("variables",)])
+    assert writer.read(project_key)["variables"] == {"standard": {"new": 3}, "local": {}}
+
+
+def test_find_by_name(client: Any, project_key: str) -> None:
+    folders = writer_for(client, "managed_folder")
+    folder_id = folders.create(project_key, folder_attributes("named"), [("name",)])
+    assert folders.find(project_key, "named") == folder_id and folders.find(project_key, "nobody") is None
+    datasets = writer_for(client, "dataset")
+    datasets.create(project_key, {"name": "d1", "type": "Filesystem"}, [("name",), ("type",)])
+    assert datasets.find(project_key, "d1") == "d1" and datasets.find(project_key, "d2") is None
+    assert writer_for(client, "project").find(project_key, project_key) == project_key

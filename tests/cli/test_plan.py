@@ -122,6 +122,11 @@ def test_the_round_trip_holds_on_both_real_projects(cli, dss, monkeypatch):
     assert result.out.splitlines()[-1] == "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."
     assert "(sensitive value)" in result.out
     saved = Path("secret.plan").read_text("utf-8")
+    from dataiku_iac.plan.plan_file import read_plan_file
+
+    document = read_plan_file("secret.plan")  # as apply reads it
+    assert (document["config_dir"], document["environment"], document["dss_url"]) == (CONFIG, "dev", dss.url)
+    assert document["state"]["serial"] == 1 and document["state"]["lineage"]
     for text in (result.out, saved):
         assert "a-rotated-api-key" not in text and "<redacted" not in text
 
@@ -227,3 +232,36 @@ def test_an_unset_secret_is_exit_1_naming_the_variable(cli, dss, monkeypatch):
     [operation] = json.loads(result.out)["operations"]
     assert [(c["path"], c["after"], c["sensitive"]) for c in operation["changes"]] == [
         ("params.password", "(sensitive value)", True)]
+
+
+def test_user_edits_on_a_real_project_show_exactly(cli, dss):
+    """The acceptance test on GIT_INTEGRATION_DEMO (a real project): code, a column, a trigger, a deletion."""
+    from tests.dss_support import SHARED_PROJECTS
+
+    if not SHARED_PROJECTS.is_dir():
+        import pytest
+
+        pytest.skip("../shared/dss-projects is not here")
+    dss.load_seed(SHARED_PROJECTS)
+    key = "GIT_INTEGRATION_DEMO"
+    run_generate(cli, key)
+    project = dss.client().get_project(key)
+    recipe = project.get_recipe("compute_python_recipe_output").get_settings()
+    recipe.set_payload(recipe.get_payload() + "\nprint('debug')\n")
+    recipe.save()
+    customers = project.get_dataset("Customers").get_settings()
+    customers.get_raw()["schema"]["columns"].append({"name": "vip", "type": "boolean"})
+    customers.save()
+    scenario = project.get_scenario("REBUILDDATAANDRETRAINMODEL").get_settings()
+    scenario.get_raw()["triggers"][0]["active"] = not scenario.get_raw()["triggers"][0]["active"]
+    scenario.save()
+    project.get_dataset("Orders_enriched_prepared").delete()
+    document = json.loads(plan(cli, "--format", "json").out)
+    shown = {op["resource_id"]: op["action"] for op in document["operations"]}
+    assert shown == {f"recipe.{key}.compute_python_recipe_output": "update",
+                     f"dataset.{key}.Customers": "update",
+                     f"scenario.{key}.REBUILDDATAANDRETRAINMODEL": "update",
+                     f"dataset.{key}.Orders_enriched_prepared": "create"}
+    changes = {op["resource_id"]: [c["path"] for c in op["changes"]] for op in document["operations"]}
+    assert changes[f"dataset.{key}.Customers"] == ["schema.columns[name=vip]"]
+    assert changes[f"scenario.{key}.REBUILDDATAANDRETRAINMODEL"] == ["triggers[id=AooKooAm].active"]

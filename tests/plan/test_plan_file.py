@@ -87,3 +87,22 @@ def test_html_escapes_every_string(document: dict) -> None:
     page = render_plan_html(document)
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "Content-Security-Policy" in page and "<script" not in page
+
+
+def test_references_to_objects_not_created_yet_read_known_after_apply(write_config: WriteConfig) -> None:
+    root = write_config({"projects/SALES/a.yml": """\
+datasets:
+  src: {type: Filesystem}
+managed_folders:
+  inbox: {type: Filesystem}
+recipes:
+  r: {type: python, inputs: [src, {folder: inbox}], outputs: [], payload: "print(1)\\n"}
+"""})
+    desired = build_desired_state(read_config(root), "dev", environ={})
+    from dataiku_iac.models.state import Resource
+
+    live = State(resources={"recipe.SALES.r": Resource("recipe", "recipe.SALES.r", {
+        "name": "r", "type": "python", "payload": "print(1)\n", "outputs": {},
+        "inputs": {"main": {"items": [{"ref": "src", "deps": []}]}}})})
+    text = render_plan_text(make_plan(desired, live).to_dict())
+    assert "+ inputs.main.items[ref=inbox (known after apply)]:" in text and "new:" not in text

@@ -240,7 +240,7 @@ class ObjectWriter:
         datasets and recipes, the server's id for scenarios and folders)."""
         self._refuse_read_only("create")
         label = f"{self.type_name} {attributes.get('name') or project_key!s}"
-        values = values_to_write(attributes, managed_paths, secret_values, label)
+        values = self._prepare(values_to_write(attributes, managed_paths, secret_values, label))
         what = f"creating {label} in {project_key}"
         object_id = create_checked(lambda: self._create(project_key, values),
                                    lambda: self._find(project_key, values), what, self._secrets(),
@@ -263,7 +263,8 @@ class ObjectWriter:
         """
         self._refuse_read_only("change")
         rid = self.resource_id(project_key, object_id)
-        values = _without_identity(self.descriptor, values_to_write(attributes, managed_paths, secret_values, rid))
+        values = self._prepare(values_to_write(attributes, managed_paths, secret_values, rid))
+        values = _without_identity(self.descriptor, values)
         try:
             return self._write(project_key, object_id, values, creating=False)
         except DataikuIaCError:
@@ -283,6 +284,17 @@ class ObjectWriter:
                 return False
             raise to_library_error(exc, f"deleting {rid}", self._secrets()) from exc
         return True
+
+    def find(self, project_key: str, name: str) -> Optional[str]:
+        """The DSS id of the object named ``name``, or None when DSS holds none (datasets and recipes: the name
+        itself; scenarios and folders: by listing, :class:`ApplyError` when two share the name)."""
+        try:
+            return self._find(project_key, {("name",): name})
+        except DataikuIaCError:
+            raise
+        except Exception as exc:
+            raise to_library_error(exc, f"looking for {self.type_name} {name!r} in {project_key}",
+                                   self._secrets()) from exc
 
     def read(self, project_key: str, object_id: str) -> Raw:
         """The object as the sync reads it (raw, before the rules)."""
@@ -313,6 +325,10 @@ class ObjectWriter:
                                        "must replace the object (delete, then create)", rid)
 
     # -- per type -----------------------------------------------------------------------------------------------
+
+    def _prepare(self, values: Values) -> Values:
+        """The values in the shape DSS stores them (what the read-back is compared with)."""
+        return values
 
     def _create(self, project_key: str, values: Values) -> str:
         raise NotImplementedError
@@ -510,7 +526,7 @@ class ProjectWriter(ObjectWriter):
     def create(self, project_key: str, attributes: Mapping[str, Any], managed_paths: Iterable[Path],
                secret_values: Optional[Mapping[Path, str]] = None) -> str:
         """Create the project ``project_key`` (its key in ``attributes`` is ignored); returns the key."""
-        values = values_to_write(attributes, managed_paths, secret_values, self.resource_id(project_key))
+        values = self._prepare(values_to_write(attributes, managed_paths, secret_values, self.resource_id(project_key)))
         values[("projectKey",)] = project_key
         what = f"creating project {project_key}"
         create_checked(lambda: self._create(project_key, values), lambda: self._find(project_key, values), what,
@@ -531,6 +547,15 @@ class ProjectWriter(ObjectWriter):
             raise ApplyError(f"Refusing to delete project {project_key}: deleting a project needs its own explicit "
                              "flag (allow_project_delete)", self.resource_id(project_key))
         return super().delete(project_key, project_key, drop_data=drop_data)
+
+    def _prepare(self, values: Values) -> Values:
+        """Variables given whole are both their parts: DSS stores ``standard`` and ``local``, a part left out is
+        empty (dataikuapi refuses a PUT without both)."""
+        whole = values.get(("variables",))
+        if isinstance(whole, Mapping):
+            values = dict(values)
+            values[("variables",)] = {part: whole.get(part) or {} for part in ("standard", "local")}
+        return values
 
     def _create(self, project_key: str, values: Values) -> str:
         creation = _top_level(values)
@@ -567,8 +592,8 @@ class ProjectWriter(ObjectWriter):
             return self._edit(project.get_permissions(), values, project.set_permissions)
         if endpoint == VARIABLES:
             inner = {path[1:]: value for path, value in values.items() if len(path) > 1}
-            if ("variables",) in values:  # the whole mapping given: both parts of it
-                inner.update({(part,): (values[("variables",)] or {}).get(part, {}) for part in ("standard", "local")})
+            if ("variables",) in values:  # the whole mapping (both parts, see _prepare)
+                inner.update({(part,): value for part, value in values[("variables",)].items()})
 
             def save(document: Raw) -> None:
                 document.setdefault("standard", {})

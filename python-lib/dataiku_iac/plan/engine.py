@@ -87,49 +87,55 @@ class _Planner:
     # -- objects of the config ------------------------------------------------------------------------------
 
     def _desired_operation(self, wanted: DesiredResource) -> Optional[Operation]:
-        resource_id = wanted.resource_id
-        found = self.live.get_resource(resource_id) if wanted.id_known else None
-        entry = self.managed.get(resource_id)
-        operation = Operation(CREATE, resource_id, wanted.resource.resource_type, wanted.resource.project_key,
-                              wanted.config.key, wanted.id_known,
+        """The operation an object of the config needs (None when DSS already holds it as configured)."""
+        found = self.live.get_resource(wanted.resource_id) if wanted.id_known else None
+        entry = self.managed.get(wanted.resource_id)
+        operation = Operation(CREATE, wanted.resource_id, wanted.resource.resource_type,
+                              wanted.resource.project_key, wanted.config.key, wanted.id_known,
                               dependencies=sorted(wanted.dependencies), protected=wanted.config.protected)
-        attributes = self._comparable(wanted)
-        desired_managed = restrict(attributes, wanted.managed_paths)
+        desired_managed = restrict(self._comparable(wanted), wanted.managed_paths)
         if found is None:
-            operation.after = _masked(desired_managed)
-            operation.expect = _expect_absent(wanted)
-            if wanted.resource.resource_type in ("scenario", "managed_folder"):
-                operation.id_known = False  # DSS assigns the id of a new object: never predicted
-                operation.notes.append(f"id: {KNOWN_AFTER_APPLY}")
-            if entry is not None:
-                operation.notes.append("the state records it as managed, but DSS no longer has it "
-                                       "(deleted outside the config): it is created again")
-            return operation
+            return self._create(operation, wanted, desired_managed, recorded=entry is not None)
         live_managed = restrict(found.attributes, wanted.managed_paths)
         changes = self.diff.compare(live_managed, desired_managed)
-        operation.expect = _expect_present(found)
         if not changes and entry is not None:
             return None
+        operation.expect = _expect_present(found)
         operation.changes = self._planned_changes(changes, wanted, found)
-        outside = [change for change in operation.changes if change.outside]
-        if outside:
+        if any(change.outside for change in operation.changes):
+            modified_at = found.metadata.last_modified_at
             operation.outside = {"by": found.metadata.last_modified_by,
-                                 "at": format_timestamp(found.metadata.last_modified_at)
-                                 if found.metadata.last_modified_at else None}
+                                 "at": format_timestamp(modified_at) if modified_at else None}
         immutable = _immutable_changes(wanted.resource.resource_type, changes, live_managed)
         if immutable:
-            operation.action = REPLACE
-            operation.replace_fields = immutable
-            operation.after = _masked(desired_managed)
-            if entry is None:
-                operation.notes.append("DSS has it and the state does not record it yet")
-            if wanted.config.protected:
-                operation.refused = "protect: true forbids replacing it (remove protect to allow it)"
-        elif entry is None:
-            operation.action = ADOPT
+            self._replace(operation, wanted, desired_managed, immutable, recorded=entry is not None)
         else:
-            operation.action = UPDATE
+            operation.action = UPDATE if entry is not None else ADOPT
         return operation
+
+    @staticmethod
+    def _create(operation: Operation, wanted: DesiredResource, desired_managed: Dict[str, Any],
+                recorded: bool) -> Operation:
+        operation.after = _masked(desired_managed)
+        operation.expect = _expect_absent(wanted)
+        if wanted.resource.resource_type in ("scenario", "managed_folder"):
+            operation.id_known = False  # DSS assigns the id of a new object: never predicted
+            operation.notes.append(f"id: {KNOWN_AFTER_APPLY}")
+        if recorded:
+            operation.notes.append("the state records it as managed, but DSS no longer has it "
+                                   "(deleted outside the config): it is created again")
+        return operation
+
+    @staticmethod
+    def _replace(operation: Operation, wanted: DesiredResource, desired_managed: Dict[str, Any],
+                 immutable: Dict[str, str], recorded: bool) -> None:
+        operation.action = REPLACE
+        operation.replace_fields = immutable
+        operation.after = _masked(desired_managed)
+        if not recorded:
+            operation.notes.append("DSS has it and the state does not record it yet")
+        if wanted.config.protected:
+            operation.refused = "protect: true forbids replacing it (remove protect to allow it)"
 
     def _comparable(self, wanted: DesiredResource) -> Dict[str, Any]:
         """The desired attributes, each secret as the sync would record it (see the module docstring)."""

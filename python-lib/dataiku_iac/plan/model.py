@@ -107,6 +107,8 @@ class Plan:
     state_lineage: Optional[str] = None
     state_serial: Optional[int] = None
     config_digest: str = ""
+    #: The config directory the plan was made from (apply reads it again and checks the digest).
+    config_dir: str = ""
     project_keys: List[str] = field(default_factory=list)
     operations: List[Operation] = field(default_factory=list)
     unmanaged: List[str] = field(default_factory=list)
@@ -141,6 +143,7 @@ class Plan:
             "dss_url": self.dss_url,
             "state": {"lineage": self.state_lineage, "serial": self.state_serial},
             "config_digest": self.config_digest,
+            "config_dir": self.config_dir,
             "project_keys": list(self.project_keys),
             "summary": self.summary(),
             "unchanged": self.unchanged,

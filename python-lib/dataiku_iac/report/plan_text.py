@@ -21,6 +21,7 @@ The last line is always the summary. Everything from DSS or the config is cleane
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Mapping
 
 from ..plan.model import KNOWN_AFTER_APPLY, SYMBOLS, summary_line
@@ -29,6 +30,7 @@ from .text import _Painter, attribute_lines
 
 _STYLE = {"create": "added", "update": "modified", "replace": "modified", "delete": "removed", "adopt": "hunk"}
 _UNRESOLVED = ".new:"
+_NEW_REF = re.compile(r"=new:([^\]]*)\]")  # a keyed list item naming an object not created yet
 
 
 def render_plan_text(plan: Mapping[str, Any], color: bool = False, show_unmanaged: bool = False) -> str:
@@ -97,7 +99,7 @@ def _operation_lines(operation: Mapping[str, Any], paint: _Painter) -> List[str]
     if action == "create" or (action == "replace" and not operation.get("changes")):
         lines += _created_lines(operation, paint)
     for change in operation.get("changes") or []:
-        shown = attribute_lines(change, paint, indent=" " * 6)
+        shown = attribute_lines(_with_unknown_ids(change), paint, indent=" " * 6)
         if change.get("outside") and shown:
             shown[0] += "  " + paint("dim", "(changed outside the config)")
         lines += shown
@@ -136,4 +138,18 @@ def _created_lines(operation: Mapping[str, Any], paint: _Painter) -> List[str]:
 
 
 def _unresolved(value: Any) -> Any:
-    return KNOWN_AFTER_APPLY if isinstance(value, str) and value.startswith("new:") else value
+    """A reference to an object DSS has not created yet (``new:KEY``) as ``(known after apply)``."""
+    if isinstance(value, str):
+        return KNOWN_AFTER_APPLY if value.startswith("new:") else value
+    if isinstance(value, dict):
+        return {key: _unresolved(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unresolved(item) for item in value]
+    return value
+
+
+def _with_unknown_ids(change: Mapping[str, Any]) -> Mapping[str, Any]:
+    shown = dict(change)
+    shown["before"], shown["after"] = _unresolved(change.get("before")), _unresolved(change.get("after"))
+    shown["path"] = _NEW_REF.sub(lambda match: f"={match.group(1)} {KNOWN_AFTER_APPLY}]", str(change.get("path")))
+    return shown
