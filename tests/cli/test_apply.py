@@ -301,3 +301,90 @@ def test_the_state_always_loads_after_apply(cli, dss, state_exists):
         config_from_sample_then_empty_dss(cli, dss)
     assert apply(cli).code == 0
     assert isinstance(LocalFileBackend(STATE).load(), State)
+
+
+# -- promotion across DSS instances ---------------------------------------------------------------------------
+
+class EmulatorProcess:
+    """An emulator in its own process (as a DSS instance is), started with its own admin key; its URL from
+    the ready line it prints once it accepts requests."""
+
+    def __init__(self, api_key: str, *extra: str) -> None:
+        import subprocess
+        import sys
+
+        self.api_key = api_key
+        root = Path(__file__).resolve().parents[2]
+        self.process = subprocess.Popen([sys.executable, "-m", "dss_emulator", "--port", "0", "--api-key", api_key,
+                                         *extra], stdout=subprocess.PIPE, text=True, cwd=str(root))
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        assert "listening on" in line, line
+        self.url = line.split()[-1]
+
+    def client(self):
+        import dataikuapi
+
+        return dataikuapi.DSSClient(self.url, self.api_key)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def dev_and_prod(monkeypatch, tmp_path_factory):
+    dev = EmulatorProcess("dev-admin-key-0123456789", "--samples")
+    empty = tmp_path_factory.mktemp("empty-seed")  # no project: a fresh install's connections only
+    prod = EmulatorProcess("prod-admin-key-9876543210", "--seed", str(empty))
+    try:
+        monkeypatch.setenv("DKU_DSS_URL", dev.url)
+        monkeypatch.setenv("DKU_API_KEY", dev.api_key)
+        monkeypatch.setenv("PROD_API_KEY", prod.api_key)
+        yield dev, prod
+    finally:
+        dev.stop()
+        prod.stop()
+
+
+def add_prod_environment(url: str) -> None:
+    path = Path(CONFIG) / "dataiku-iac.yml"
+    document = yaml.safe_load(path.read_text("utf-8"))
+    document["environments"]["prod"] = {"url": url, "api_key_env": "PROD_API_KEY"}
+    path.write_text(yaml.safe_dump(document, sort_keys=False), "utf-8")
+
+
+def test_promotion_from_a_dev_instance_to_an_empty_prod_instance(cli, dev_and_prod):
+    import os
+
+    dev, prod = dev_and_prod
+    assert cli("generate", KEY, "--out", CONFIG).code == 0
+    add_prod_environment(prod.url)
+    assert prod.client().list_project_keys() == []
+    result = cli("apply", "--config", CONFIG, "--env", "prod", "--auto-approve")
+    assert result.code == 0, result.out + result.err
+    assert "Plan: 6 to add, 0 to change" in result.out and "Apply complete: 6 applied." in result.out
+    assert cli("plan", "--config", CONFIG, "--env", "prod").code == 0
+    key_file = Path("prod.key")
+    key_file.write_text(prod.api_key, "utf-8")
+    os.chmod(key_file, 0o600)
+    drift = cli("drift", "--env", "prod", "--host", prod.url, "--api-key-file", str(key_file))
+    assert drift.code == 0, drift.out + drift.err
+    # A user edits dev; generate again; plan for prod shows exactly those edits; apply them.
+    project = dev.client().get_project(KEY)
+    recipe = project.get_recipe("compute_customers_prepared").get_settings()
+    recipe.set_payload(recipe.get_payload() + "# reviewed in dev\n")
+    recipe.save()
+    dataset = project.get_dataset("raw_customers").get_settings()
+    dataset.get_raw_params()["path"] = "/data/crm/v2"
+    dataset.save()
+    assert cli("generate", KEY, "--out", CONFIG).code == 0
+    plan = cli("plan", "--config", CONFIG, "--env", "prod", "--format", "json")
+    assert plan.code == 2, plan.err
+    shown = {op["resource_id"]: (op["action"], [c["path"] for c in op["changes"]])
+             for op in json.loads(plan.out)["operations"]}
+    assert shown == {f"recipe.{KEY}.compute_customers_prepared": ("update", ["payload"]),
+                     f"dataset.{KEY}.raw_customers": ("update", ["params.path"])}
+    assert cli("apply", "--config", CONFIG, "--env", "prod", "--auto-approve").code == 0
+    assert prod.client().get_project(KEY).get_dataset("raw_customers").get_settings().get_raw_params()["path"] \
+        == "/data/crm/v2"
+    assert cli("plan", "--config", CONFIG, "--env", "prod").code == 0
