@@ -166,3 +166,13 @@ def test_permissions_are_checked_before_any_write(emulator, sample_config):
     with backend.lock("apply"), pytest.raises(PermissionDeniedError, match="bob may not apply this plan"):
         prepare(sample_config, "dev", emulator.client(key), backend, os.environ, dss_url=emulator.url)
     assert [r for r in emulator.request_counts() if not r.startswith("GET")] == []
+
+
+def test_replacing_a_project_is_a_project_deletion_and_needs_its_flag():
+    class Desired:
+        def __init__(self) -> None:
+            self.resources: dict = {}
+
+    ops = [op("replace", "project.P")]
+    assert refusals({"operations": ops}, State(), Desired(), ApplyOptions()) == [
+        "project.P: deleting a project needs its own flag (--allow-project-delete)"]

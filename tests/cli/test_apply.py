@@ -207,7 +207,8 @@ def test_deleting_a_project_needs_its_own_flag(cli, dss):
     result = apply(cli, "--allow-project-delete")
     assert result.code == 0, result.out + result.err
     assert KEY not in dss.client().list_project_keys()
-    assert LocalFileBackend(STATE).load().managed == {}
+    state = LocalFileBackend(STATE).load()
+    assert state.managed == {} and state.resources == {}  # the unmanaged saved model went with the project
 
 
 def test_without_a_terminal_and_without_auto_approve_apply_refuses(cli, dss):

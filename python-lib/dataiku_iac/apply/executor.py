@@ -155,7 +155,7 @@ def refusals(document: Document, stored: State, desired: DesiredState, options: 
                     or (wanted is not None and wanted.config.protected):
                 found.append(f"{rid}: protect: true forbids {'deleting' if action == DELETE else 'replacing'} it")
                 continue
-        if action == DELETE and op.get("resource_type") == "project" and not options.allow_project_delete:
+        if action in (DELETE, REPLACE) and op.get("resource_type") == "project" and not options.allow_project_delete:
             found.append(f"{rid}: deleting a project needs its own flag (--allow-project-delete)")
     return found
 
@@ -357,6 +357,12 @@ class Executor:
             self.state.resources.pop(planned, None)
         if done.resource is None:  # deleted
             self.state.resources.pop(planned, None)
+            if op["resource_type"] == "project":  # its objects went with it, unmanaged ones too
+                project_key = op["project_key"]
+                for rid in [rid for rid in self.state.resources if parse_resource_id(rid).project_key == project_key]:
+                    del self.state.resources[rid]
+                for rid in [rid for rid in self.state.managed if parse_resource_id(rid).project_key == project_key]:
+                    del self.state.managed[rid]
             return
         wanted: DesiredResource = self.prepared.desired.resources[planned]
         origin = {CREATE: "created", ADOPT: "adopted"}.get(op["action"]) \
