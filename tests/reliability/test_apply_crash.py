@@ -44,6 +44,15 @@ PAIRS = 30  # 30 input datasets, 30 output datasets, 30 recipes
 SCENARIOS = 9  # + the project = 100 objects
 OBJECTS = 1 + 2 * PAIRS + PAIRS + SCENARIOS
 CHILD = "import sys; from dataiku_iac.cli.main import main; sys.exit(main(sys.argv[1:]))"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_environment() -> dict:
+    """This process's environment, with the library importable from any working directory."""
+    env = dict(os.environ)
+    paths = [str(ROOT / "python-lib"), str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
+    return env
 
 
 def write_config(root: Path, url: str) -> None:
@@ -129,7 +138,7 @@ def test_kill_9_at_random_points_of_an_apply_of_100_objects(emulator, tmp_path, 
     write_config(tmp_path / "config", emulator.url)
     state_path = tmp_path / ".dataiku" / "state" / "dev.state.json"
     client = emulator.client()
-    env = dict(os.environ)
+    env = child_environment()
     rng = random.Random(20261201)
     kills = adoptions = 0
     while kills < KILLS:

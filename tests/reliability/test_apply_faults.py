@@ -125,13 +125,22 @@ def test_a_persistent_failure_is_reported_and_what_was_done_recorded(emulator, c
 
 
 CHILD = "import sys; from dataiku_iac.cli.main import main; sys.exit(main(sys.argv[1:]))"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_environment() -> dict:
+    """This process's environment, with the library importable from any working directory."""
+    env = dict(os.environ)
+    paths = [str(ROOT / "python-lib"), str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
+    return env
 
 
 def test_a_sync_racing_an_apply_waits_for_it_and_no_update_is_lost(emulator, config, capsys):
     # The apply's first dataset create is held 3 s by the server: the apply holds the lock meanwhile.
     emulator.inject_fault("POST", r"/datasets/$", status=None, delay=3.0, count=1)
     child = subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_environment())
     assert child.stdout is not None
     for line in child.stdout:  # the plan is printed under the lock, before the first write
         if line.startswith("Plan: "):
@@ -139,8 +148,8 @@ def test_a_sync_racing_an_apply_waits_for_it_and_no_update_is_lost(emulator, con
     capsys.readouterr()
     code = main(["sync", KEY])
     refused = capsys.readouterr().err
-    rest, _ = child.communicate()
-    assert child.returncode == 0, rest
+    rest, errors = child.communicate()
+    assert child.returncode == 0, rest + errors
     # The sync waited for the lock (the local backend waits up to 10 s) and then ran after the apply, or,
     # with a longer apply, was refused naming the holder. Either way, nothing the apply recorded is lost.
     assert code == 0 or ("is locked, held by" in refused and "'apply'" in refused)
