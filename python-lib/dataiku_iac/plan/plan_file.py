@@ -27,15 +27,14 @@ class PlanFileError(ConfigError):
 
 
 def config_digest(desired: DesiredState) -> str:
-    """SHA-256 of what the config asks of the environment: each resource's managed attributes (secrets are
-    markers there, never values), its managed paths and dependencies. Equal configs give equal digests
-    whatever their file layout; any change to a managed value changes it."""
+    """SHA-256 of what the config asks of the environment: each resource's desired attributes (secrets are
+    markers there, never values; the managed paths are their leaves), its dependencies and ``protect``. Equal
+    configs give equal digests whatever their file layout; any change to a managed value changes it."""
     body = {
         "environment": desired.environment,
         "resources": {
-            rid: {"attributes": desired.managed_attributes(rid),
-                  "paths": sorted(list(path) for path in res.managed_paths),
-                  "dependencies": sorted(res.dependencies), "protect": res.config.protected}
+            rid: {"attributes": res.resource.attributes, "dependencies": sorted(res.dependencies),
+                  "protect": res.config.protected}
             for rid, res in sorted(desired.resources.items())
         },
     }
