@@ -176,3 +176,37 @@ def test_replacing_a_project_is_a_project_deletion_and_needs_its_flag():
     ops = [op("replace", "project.P")]
     assert refusals({"operations": ops}, State(), Desired(), ApplyOptions()) == [
         "project.P: deleting a project needs its own flag (--allow-project-delete)"]
+
+
+def test_deletions_keep_data_unless_asked(emulator, sample_config):
+    import yaml
+
+    from dataiku_iac.config import read_config
+
+    backend = MemoryBackend()
+    client = emulator.client()
+    urls = []
+    client._session.hooks["response"].append(lambda response, *args, **kwargs: urls.append(
+        (response.request.method, response.request.url)))
+
+    def apply(config, options):
+        with backend.lock("apply"):
+            prepared = prepare(config, "dev", client, backend, os.environ, dss_url=emulator.url, options=options)
+            result = execute(prepared, client, backend, options)
+        assert result.ok, result.summary_line()
+
+    apply(sample_config, ApplyOptions())
+    root = Path("config/projects/CUSTOMER_ANALYTICS")
+    for name, drop in (("datasets.yml", "raw_customers"), ("recipes.yml", "compute_customers_prepared")):
+        document = yaml.safe_load((root / name).read_text("utf-8"))
+        next(iter(document.values())).pop(drop)
+        (root / name).write_text(yaml.safe_dump(document), "utf-8")
+    urls.clear()
+    apply(read_config(Path("config")), ApplyOptions())
+    deletes = [url for method, url in urls if method == "DELETE"]
+    assert any("/datasets/raw_customers" in url and "dropData=False" in url for url in deletes), deletes
+    (root / "managed_folders.yml").unlink()
+    urls.clear()
+    apply(read_config(Path("config")), ApplyOptions(drop_data=True))
+    deletes = [url for method, url in urls if method == "DELETE"]
+    assert len(deletes) == 1 and "/managedfolders/" in deletes[0] and "dropData=True" in deletes[0], deletes
