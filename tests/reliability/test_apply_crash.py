@@ -165,3 +165,25 @@ def test_kill_9_at_random_points_of_an_apply_of_100_objects(emulator, tmp_path, 
     with capsys.disabled():  # the figure for the README: objects DSS made that a kill left unrecorded
         print(f"\n{kills} kills: state always loaded, next plan exact, 0 duplicates; {adoptions} objects created "
               "by a killed apply before it recorded them were found in DSS and adopted by the next plan")
+
+
+@pytest.mark.parametrize("done_before", [1, 3, 20])
+def test_ctrl_c_lets_running_writes_finish_and_records_them(emulator, tmp_path, monkeypatch, capsys, done_before):
+    """A first SIGINT stops scheduling: what runs finishes and is saved, so the next plan adopts nothing.
+    (Sent once the child reported a recorded operation, so it lands while the writes run.)"""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
+    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    write_config(tmp_path / "config", emulator.url)
+    child = subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
+                             cwd=tmp_path, env=child_environment(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert run_until(child, done_before)
+    child.send_signal(signal.SIGINT)
+    out, errors = child.communicate()
+    assert child.returncode == 130, out + errors
+    assert "Interrupted: no new operation was started" in errors
+    assert " applied, failed none, not attempted " in out
+    document = check_exact(capsys, tmp_path / ".dataiku" / "state" / "dev.state.json", emulator.client())
+    assert {op["action"] for op in document["operations"]} <= {"create"}  # every write DSS did is recorded
+    assert document["operations"]

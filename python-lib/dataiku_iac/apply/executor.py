@@ -25,6 +25,7 @@ Saves happen on the calling thread only: the backend's lock is re-entrant for th
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
@@ -248,13 +249,16 @@ class Executor:
     """Runs the operations of a prepared apply; see the module docstring."""
 
     def __init__(self, prepared: PreparedApply, client: Any, backend: Any, options: ApplyOptions,
-                 on_outcome: Optional[Callable[[OperationOutcome], None]] = None) -> None:
+                 on_outcome: Optional[Callable[[OperationOutcome], None]] = None,
+                 stop: Optional[threading.Event] = None) -> None:
         self.prepared = prepared
         self.client = client
         self.backend = backend
         self.options = options
         self.reader = ObjectReader(client, prepared.rules)
         self.on_outcome = on_outcome
+        #: Set (e.g. on Ctrl-C): start nothing new; what runs finishes and is recorded.
+        self.stop = stop or threading.Event()
         self.ids = IdMap()
         self.state = prepared.stored
         self.serial = prepared.stored_serial
@@ -282,7 +286,7 @@ class Executor:
                         running[pool.submit(self._run_one, operations[index])] = index
 
             while True:
-                if not failed:
+                if not failed and not self.stop.is_set():
                     submit_ready()
                 if not running:
                     break
@@ -301,7 +305,7 @@ class Executor:
                         finished.add(index)
                         self._record(operations[index], completed)
                         outcome.status, outcome.final_id = APPLIED, completed.final_id
-                if not failed:
+                if not failed and not self.stop.is_set():
                     submit_ready()  # the pool keeps writing while the state is saved
                 self._save()  # every operation completed in this round recorded at once
                 for outcome in reported:  # reported once recorded: what is shown as applied is in the state
@@ -451,6 +455,10 @@ def prepare(config: Any, environment: str, client: Any, backend: Any, environ: M
 
 
 def execute(prepared: PreparedApply, client: Any, backend: Any, options: Optional[ApplyOptions] = None, *,
-            on_outcome: Optional[Callable[[OperationOutcome], None]] = None) -> ApplyResult:
-    """Run the operations of a prepared apply (holding the lock ``prepare`` was called under)."""
-    return Executor(prepared, client, backend, options or ApplyOptions(), on_outcome).run()
+            on_outcome: Optional[Callable[[OperationOutcome], None]] = None,
+            stop: Optional[threading.Event] = None) -> ApplyResult:
+    """Run the operations of a prepared apply (holding the lock ``prepare`` was called under).
+
+    ``stop`` set while it runs (the command sets it on Ctrl-C): no operation starts any more; those running
+    finish and are recorded, and the rest are reported as not attempted."""
+    return Executor(prepared, client, backend, options or ApplyOptions(), on_outcome, stop).run()

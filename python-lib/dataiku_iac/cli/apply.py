@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..exceptions import ConfigError
 from .common import add_connection_options, err, out, positive_int, progress_for, use_color
@@ -90,10 +93,37 @@ def run(args: argparse.Namespace) -> int:
                 return 1
         else:
             out(f"Applying {args.plan_file}: {summary_line(document['summary'])}")
-        result = execute(prepared, client, backend, options, on_outcome=_show_outcome)
+        stop = threading.Event()
+        with _first_interrupt_stops(stop):
+            result = execute(prepared, client, backend, options, on_outcome=_show_outcome, stop=stop)
+    if stop.is_set():
+        err("Interrupted: no new operation was started; those running finished and are recorded.")
     out(result.summary_line())
     out(f"State saved to {backend.location} (serial {result.state_serial}).")
+    if stop.is_set():
+        return 130
     return 0 if result.ok else 1
+
+
+@contextmanager
+def _first_interrupt_stops(stop: threading.Event) -> Iterator[None]:
+    """A first Ctrl-C (SIGINT) sets ``stop`` instead of raising mid-write or mid-save; a second one
+    interrupts as usual. Only on the main thread (signal handlers can be set nowhere else)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err("Stopping after the running operations (Ctrl-C again to interrupt now)...")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _show_outcome(outcome: Any) -> None:
