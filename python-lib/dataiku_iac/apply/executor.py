@@ -291,20 +291,8 @@ class Executor:
                 if not running:
                     break
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                reported = []
-                for future in done:
-                    index = running.pop(future)
-                    outcome = result.outcomes[index]
-                    reported.append(outcome)
-                    try:
-                        completed = future.result()
-                    except Exception as exc:  # the operation failed: record why, start nothing new
-                        failed = True
-                        outcome.status, outcome.error = FAILED, self._why(exc, operations[index])
-                    else:
-                        finished.add(index)
-                        self._record(operations[index], completed)
-                        outcome.status, outcome.final_id = APPLIED, completed.final_id
+                reported = [self._collect(future, running.pop(future), operations, result, finished) for future in done]
+                failed = failed or any(outcome.status == FAILED for outcome in reported)
                 if not failed and not self.stop.is_set():
                     submit_ready()  # the pool keeps writing while the state is saved
                 self._save()  # every operation completed in this round recorded at once
@@ -313,6 +301,20 @@ class Executor:
                         self.on_outcome(outcome)
         result.state_serial = self.state.serial
         return result
+
+    def _collect(self, future: Future, index: int, operations: List[Document], result: ApplyResult,
+                 finished: Set[int]) -> OperationOutcome:
+        """Record what a completed operation did (or why it failed) in the state and its outcome."""
+        outcome = result.outcomes[index]
+        try:
+            completed = future.result()
+        except Exception as exc:  # the operation failed: the caller starts nothing new
+            outcome.status, outcome.error = FAILED, self._why(exc, operations[index])
+            return outcome
+        finished.add(index)
+        self._record(operations[index], completed)
+        outcome.status, outcome.final_id = APPLIED, completed.final_id
+        return outcome
 
     # -- one operation (in the pool) --------------------------------------------------------------------
 
