@@ -6,6 +6,24 @@ Real DSS: set ``DKU_DSS_URL``, ``DKU_API_KEY`` (a key allowed to create and dele
 ``DATAIKU_IAC_REAL_DSS=1``. Tests that use :func:`dss_target` and :func:`scratch_project` then run against that
 instance: each creates a scratch project ``DKUIAC_TEST_<random>`` through the public API, runs, and deletes it.
 Tests that need the emulator (faults, latency, seeded projects) call ``target.require_emulator()`` and skip.
+
+Registered for the whole suite by ``tests/conftest.py`` (``pytest_plugins``): no test module imports these
+fixtures. The emulators are started once per session, lazily, one per kind of seed, and reset before each
+test that asks for one:
+
+- ``sample_emulator``: the shipped sample project only;
+- ``emulator``: the sample project plus the shared real projects when they are present (``emulator_session``
+  is the same server, not reset);
+- ``real_projects_emulator``: the shared real projects only (skips, or fails, when they are absent: see
+  :func:`shared_projects_dir`);
+- ``bare_emulator``: no project at all (tests load their own with ``load_project``; a reset drops them).
+
+A reset puts back the seeds and clears faults, latency, counters and the not-found status; it keeps extra API
+keys and browser sessions, and the managed-folder id generator runs on (no test may rely on a folder id).
+
+Environment switches are read in one way (:func:`switch_is_on`): unset, empty or ``0`` is off, anything else
+is on. ``DATAIKU_IAC_REQUIRE_SHARED`` and ``DATAIKU_IAC_REQUIRE_BROWSER`` turn the skips of tests that need the
+shared real projects or Chromium into failures (:func:`skip_unless_required`); ``.ci/run`` sets both.
 """
 
 from __future__ import annotations
@@ -14,7 +32,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Dict, Iterator, NoReturn, Optional, Tuple
 
 import pytest
 
@@ -23,13 +41,38 @@ from dss_emulator import DSSEmulator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_PROJECTS = REPO_ROOT.parent / "shared" / "dss-projects"
+REAL_PROJECT_KEYS = ("GIT_INTEGRATION_DEMO", "RAMENMEITEN")
 REAL_DSS_ENV = "DATAIKU_IAC_REAL_DSS"
+REQUIRE_SHARED_ENV = "DATAIKU_IAC_REQUIRE_SHARED"
+REQUIRE_BROWSER_ENV = "DATAIKU_IAC_REQUIRE_BROWSER"
 SAMPLE_KEY = "CUSTOMER_ANALYTICS"
+# Managed folder ids of the session's emulators are reproducible for one order of the tests.
+EMULATOR_RANDOM_SEED = 11
+
+
+def switch_is_on(name: str) -> bool:
+    """The one reading of the suite's on/off environment variables: unset, empty or ``0`` is off."""
+    return os.environ.get(name, "").strip() not in ("", "0")
+
+
+def skip_unless_required(reason: str, required_by: str, hint: str = "") -> NoReturn:
+    """Skip the test for ``reason``; fail it instead when the variable ``required_by`` is on (CI: it must run)."""
+    if switch_is_on(required_by):
+        pytest.fail(f"{reason}, and {required_by} is set: these tests must run here")
+    pytest.skip(f"{reason}{f' ({hint})' if hint else ''}")
+
+
+def shared_projects_dir(path: Path = SHARED_PROJECTS) -> Path:
+    """The shared real DSS project trees at ``path``; skips when absent, or fails when
+    ``DATAIKU_IAC_REQUIRE_SHARED`` is on."""
+    if path.is_dir():
+        return path
+    skip_unless_required(f"the shared real DSS projects are not at {path}", REQUIRE_SHARED_ENV)
 
 
 def real_dss_requested() -> bool:
     """True when the suite must run against the real DSS named by ``DKU_DSS_URL``/``DKU_API_KEY``."""
-    return os.environ.get(REAL_DSS_ENV, "") not in ("", "0")
+    return switch_is_on(REAL_DSS_ENV)
 
 
 @dataclass
@@ -57,19 +100,99 @@ class DSSTarget:
         return self.emulator
 
 
+class EmulatorPool:
+    """The session's emulators, one per kind of seed, each started on first use and stopped at the end."""
+
+    def __init__(self) -> None:
+        self._running: Dict[str, DSSEmulator] = {}
+        self._seeds: Dict[str, Tuple[list, list]] = {}
+
+    def get(self, kind: str) -> DSSEmulator:
+        """The running emulator of ``kind`` (``samples``, ``samples+shared``, ``shared`` or ``bare``), as left
+        by the last test."""
+        if kind not in self._running:
+            dss = self._start(kind)
+            self._running[kind] = dss
+            self._seeds[kind] = (list(dss.control.seed_dirs), list(dss.control.synthetic_specs))
+        return self._running[kind]
+
+    def reset(self, kind: str) -> DSSEmulator:
+        """The emulator of ``kind``, back to the seeds it started with."""
+        dss = self.get(kind)
+        # load_seed and add_synthetic_project make the emulator reload a seed on every reset: what one test
+        # added must not be in the next test's emulator.
+        seed_dirs, synthetic_specs = self._seeds[kind]
+        dss.control.seed_dirs[:] = seed_dirs
+        dss.control.synthetic_specs[:] = synthetic_specs
+        dss.reset()
+        return dss
+
+    @staticmethod
+    def _start(kind: str) -> DSSEmulator:
+        if kind == "samples+shared":
+            seeds = [SHARED_PROJECTS] if SHARED_PROJECTS.is_dir() else []
+            return DSSEmulator(seeds, samples=True, random_seed=EMULATOR_RANDOM_SEED).start()
+        if kind == "shared":
+            return DSSEmulator([shared_projects_dir()], random_seed=EMULATOR_RANDOM_SEED).start()
+        if kind in ("samples", "bare"):
+            return DSSEmulator(samples=kind == "samples", random_seed=EMULATOR_RANDOM_SEED).start()
+        raise ValueError(f"unknown emulator kind {kind!r}")
+
+    def stop_all(self) -> None:
+        """Stop every emulator started (at the end of the session)."""
+        for dss in self._running.values():
+            dss.stop()
+        self._running.clear()
+
+
 @pytest.fixture(scope="session")
-def emulator_session() -> Iterator[DSSEmulator]:
-    """One emulator for the session: the sample project, plus the shared real projects when present."""
-    seeds = [SHARED_PROJECTS] if SHARED_PROJECTS.is_dir() else []
-    with DSSEmulator(seeds, samples=True, random_seed=11) as dss:
-        yield dss
+def emulator_pool() -> Iterator[EmulatorPool]:
+    """The session's emulators (see the module docstring); tests ask for one of the fixtures below."""
+    pool = EmulatorPool()
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+def emulator_session(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """The emulator with the sample project and, when present, the shared real projects; not reset."""
+    return emulator_pool.get("samples+shared")
 
 
 @pytest.fixture
-def emulator(emulator_session: DSSEmulator) -> DSSEmulator:
-    """The session emulator, reset to its seeds (no faults, latency, counts or extra keys)."""
-    emulator_session.reset()
-    return emulator_session
+def emulator(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """:func:`emulator_session`, reset to its seeds."""
+    return emulator_pool.reset("samples+shared")
+
+
+@pytest.fixture
+def sample_emulator(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """An emulator holding the sample project only, reset."""
+    return emulator_pool.reset("samples")
+
+
+@pytest.fixture
+def real_projects_emulator(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """An emulator holding the shared real projects only, reset (skips or fails when they are absent)."""
+    return emulator_pool.reset("shared")
+
+
+@pytest.fixture
+def bare_emulator(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """An emulator with no project, reset (what a test loads with ``load_project`` is gone at the next reset)."""
+    return emulator_pool.reset("bare")
+
+
+@pytest.fixture
+def shared_projects() -> Path:
+    """Path of ../shared/dss-projects (see :func:`shared_projects_dir`)."""
+    return shared_projects_dir()
+
+
+def point_environment_at(dss: DSSEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``DKU_DSS_URL`` and ``DKU_API_KEY`` name ``dss`` (what the CLI and the ``dataiku`` stub read)."""
+    monkeypatch.setenv("DKU_DSS_URL", dss.url)
+    monkeypatch.setenv("DKU_API_KEY", dss.api_key)
 
 
 @pytest.fixture

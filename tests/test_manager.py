@@ -23,9 +23,6 @@ from dataiku_iac.manager import DriftResult, RefreshResult, StateManager
 from dataiku_iac.models.diff import ChangeType
 from dataiku_iac.models.state import Resource, State
 from dss_emulator import DSSEmulator
-from tests.dss_support import emulator, emulator_session
-
-__all__ = ["emulator", "emulator_session"]
 
 KEY = "CUSTOMER_ANALYTICS"
 OTHER = "SYN_OTHER"

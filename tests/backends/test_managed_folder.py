@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 
@@ -33,16 +32,14 @@ from .contract import BackendContract, make_state
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    """One emulator for the module; every test works in a folder of its own."""
-    with DSSEmulator(samples=True, random_seed=11) as dss:
-        yield dss
+@pytest.fixture
+def emulator(sample_emulator: DSSEmulator) -> DSSEmulator:
+    """The session's emulator with the sample project, reset (tests/dss_support.py)."""
+    return sample_emulator
 
 
 @pytest.fixture
 def client(emulator):
-    emulator.clear_faults()
     return emulator.client()
 
 

@@ -11,6 +11,7 @@ import pytest
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli.main import main
 from dataiku_iac.models.state import Resource, ResourceMetadata, State
+from tests.dss_support import point_environment_at
 
 T0 = datetime(2025, 1, 15, 10, 30, tzinfo=timezone.utc)
 T1 = datetime(2025, 2, 1, 8, 0, tzinfo=timezone.utc)
@@ -75,19 +76,8 @@ def saved_states(tmp_path: Path) -> LocalFileBackend:
     return backend
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    """One emulator with the sample project per test module (reset before each test by ``dss``)."""
-    from dss_emulator import DSSEmulator
-
-    with DSSEmulator(samples=True) as server:
-        yield server
-
-
 @pytest.fixture
-def dss(emulator, monkeypatch: pytest.MonkeyPatch):
-    """The emulator, reset, with DKU_DSS_URL and DKU_API_KEY pointing at it."""
-    emulator.reset()
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
-    return emulator
+def dss(sample_emulator, monkeypatch: pytest.MonkeyPatch):
+    """The session's emulator with the sample project, reset, with DKU_DSS_URL and DKU_API_KEY pointing at it."""
+    point_environment_at(sample_emulator, monkeypatch)
+    return sample_emulator

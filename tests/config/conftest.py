@@ -7,9 +7,7 @@ from typing import Callable, Dict
 
 import pytest
 
-from tests.dss_support import REPO_ROOT, emulator, emulator_session
-
-__all__ = ["emulator", "emulator_session"]
+from tests.dss_support import REPO_ROOT
 
 EXAMPLE_CONFIG = REPO_ROOT / "examples" / "config"
 

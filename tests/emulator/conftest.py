@@ -1,43 +1,28 @@
-"""Fixtures for the DSS emulator tests: one server per session, reset before each test."""
+"""Fixtures for the DSS emulator tests: the session's sample emulator (tests/dss_support.py), reset before each
+test."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Iterator
 
 import dataikuapi
 import pytest
 
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
+from tests.dss_support import REPO_ROOT, shared_projects_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DSS_PROJECTS = REPO_ROOT.parent / "shared" / "dss-projects"
+# The one skip-or-fail helper (tests/dss_support.py), under the name the emulator tests import.
+require_shared_projects = shared_projects_dir
+
+__all__ = ["REPO_ROOT", "require_shared_projects"]
+
 NOT_FOUND = "com.dataiku.dip.server.controllers.NotFoundException"
 
 
-def require_shared_projects() -> Path:
-    """The shared real project trees; skip when absent, but fail when CI says they must run."""
-    if SHARED_DSS_PROJECTS.is_dir():
-        return SHARED_DSS_PROJECTS
-    reason = f"shared real DSS projects not found at {SHARED_DSS_PROJECTS}"
-    if os.environ.get("DATAIKU_IAC_REQUIRE_SHARED", "") not in ("", "0"):
-        pytest.fail(f"{reason}; DATAIKU_IAC_REQUIRE_SHARED is set, so these tests must run")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def emulator_server() -> Iterator[DSSEmulator]:
-    """One running emulator (sample project loaded) for the whole session."""
-    with DSSEmulator(samples=True, random_seed=7) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator_server: DSSEmulator) -> DSSEmulator:
+def dss(sample_emulator: DSSEmulator) -> DSSEmulator:
     """The session emulator, back to its seeded state (no faults, latency or counts)."""
-    emulator_server.reset()
-    return emulator_server
+    return sample_emulator
 
 
 @pytest.fixture
@@ -54,5 +39,5 @@ def project(client: dataikuapi.DSSClient) -> dataikuapi.dss.project.DSSProject:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """Path of ../shared/dss-projects (skips or fails when absent, see above)."""
-    return require_shared_projects()
+    """Path of ../shared/dss-projects (skips or fails when absent: tests/dss_support.py)."""
+    return shared_projects_dir()

@@ -13,8 +13,6 @@ from dss_emulator.exceptions import AlreadyExists, BadRequest, Forbidden, NotFou
 from dss_emulator.models.scenarios import derive_scenario_id
 from dss_emulator.seed import find_project_trees
 
-from . import conftest
-
 
 class FakeClock:
     """Epoch ms that only move when told."""
@@ -245,16 +243,6 @@ def test_sample_ships_as_package_data() -> None:
     assert list(seed.saved_models) == ["Lw3fT9dR"]
     scenario = seed.scenarios["REFRESH_CUSTOMERS"][0]
     assert scenario["triggers"] and scenario["reporters"]
-
-
-def test_missing_shared_projects_skip_or_fail(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(conftest, "SHARED_DSS_PROJECTS", tmp_path / "absent")
-    monkeypatch.delenv("DATAIKU_IAC_REQUIRE_SHARED", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="shared real DSS projects not found"):
-        conftest.require_shared_projects()
-    monkeypatch.setenv("DATAIKU_IAC_REQUIRE_SHARED", "1")
-    with pytest.raises(pytest.fail.Exception, match="must run"):
-        conftest.require_shared_projects()
 
 
 # --- connections (no HTTP) ----------------------------------------------------------------------------------------

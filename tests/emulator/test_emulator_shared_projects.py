@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import dataikuapi
 import pytest
@@ -19,10 +19,9 @@ from dss_emulator import DSSEmulator
 REAL_KEYS = ("GIT_INTEGRATION_DEMO", "RAMENMEITEN")
 
 
-@pytest.fixture(scope="module")
-def shared_client(shared_dir: Path) -> Iterator[dataikuapi.DSSClient]:
-    with DSSEmulator(seed_dirs=[shared_dir]) as dss:
-        yield dss.client()
+@pytest.fixture
+def shared_client(real_projects_emulator: DSSEmulator) -> dataikuapi.DSSClient:
+    return real_projects_emulator.client()
 
 
 def read_json(path: Path) -> Any:

@@ -22,9 +22,7 @@ from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.manager import DriftResult, StateManager
 from dataiku_iac.models.diff import AttributeChange, ChangeType, ResourceDiff
 from dataiku_iac.sync.rules import REDACTION_PREFIX
-from tests.dss_support import SAMPLE_KEY, DSSTarget
-
-REAL_PROJECT_KEYS = ("GIT_INTEGRATION_DEMO", "RAMENMEITEN")
+from tests.dss_support import REAL_PROJECT_KEYS, SAMPLE_KEY, DSSTarget
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
 import dataiku
 import pytest
@@ -23,7 +22,8 @@ from dataiku_iac.dss import client as dss_client
 from dataiku_iac.manager import StateManager
 from dataiku_iac.plugin import DriftFoundError, PluginError
 from dataiku_iac.timeutil import format_timestamp, utc_now
-from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
+from dss_emulator import SAMPLE_PROJECT_KEY
+from tests.dss_support import point_environment_at
 
 REPO = Path(__file__).resolve().parents[2]
 SYNC = REPO / "python-runnables" / "sync-state" / "runnable.py"
@@ -33,23 +33,15 @@ FOLDER = "Qx7mK2pA"  # the sample project's managed folder ("churn_reports")
 _modules = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=5) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator, monkeypatch):
+def dss(sample_emulator, monkeypatch):
     """The emulator, reset, with the stub pointed at it as DSS would point the real package."""
-    emulator.reset()
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    point_environment_at(sample_emulator, monkeypatch)
     monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", SAMPLE_PROJECT_KEY)
     monkeypatch.setenv("DKU_PLUGIN_CONFIG", "{}")
     monkeypatch.delenv("DKU_API_TICKET", raising=False)
     dataiku.reset_stub()
-    yield emulator
+    yield sample_emulator
     dataiku.reset_stub()
 
 

@@ -29,6 +29,7 @@ from dataiku_iac.exceptions import DataikuIaCError, DSSError, StateWriteError
 from dataiku_iac.manager import StateManager
 from dss_emulator import SAMPLE_PROJECT_KEY as KEY
 from dss_emulator import DSSEmulator
+from tests.dss_support import point_environment_at
 
 REPO = Path(__file__).resolve().parents[2]
 SYNC_MACRO = REPO / "python-runnables" / "sync-state" / "runnable.py"
@@ -44,25 +45,17 @@ class Result(NamedTuple):
     err: str
 
 
-@pytest.fixture(scope="module")
-def emulator_module() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=53) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator_module: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DSSEmulator]:
+def dss(sample_emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DSSEmulator]:
     """The emulator, reset; the environment DSS and the CLI read pointing at it; the working dir is tmp_path."""
-    emulator_module.reset()
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("DKU_API_TICKET", raising=False)
-    monkeypatch.setenv("DKU_DSS_URL", emulator_module.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator_module.api_key)
+    point_environment_at(sample_emulator, monkeypatch)
     monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", KEY)
     monkeypatch.setenv("DKU_PLUGIN_CONFIG", "{}")
     dataiku.reset_stub()
-    yield emulator_module
+    yield sample_emulator
     dataiku.reset_stub()
 
 

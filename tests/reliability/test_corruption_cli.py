@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli.main import main
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
+from tests.dss_support import point_environment_at
 
 STATE = Path(".dataiku/state/dev.state.json")
 HISTORY = Path(".dataiku/state/dev.state.json.history")
@@ -72,19 +73,12 @@ CORRUPTIONS: Dict[str, Tuple[Callable[[bytes], bytes], Tuple[str, ...]]] = {
 RESULTS: Dict[str, Dict[str, bool]] = {}
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=8) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> DSSEmulator:
-    emulator.reset()
+def dss(sample_emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> DSSEmulator:
+    """The sample emulator, reset; the CLI pointed at it, working in tmp_path."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
-    return emulator
+    point_environment_at(sample_emulator, monkeypatch)
+    return sample_emulator
 
 
 def cli(capsys: pytest.CaptureFixture, *argv: str) -> Tuple[int, str, str]:

@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import signal
 import time
-from typing import Iterator
 
 import pytest
 
@@ -35,10 +34,10 @@ LOCK_TIMEOUT = 1.0  # how long a writer waits for the lock before StateLockedErr
 HISTORY = 10_000  # keep every serial: each landed write must be found in the history
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=31) as dss:
-        yield dss
+@pytest.fixture
+def emulator(sample_emulator: DSSEmulator) -> DSSEmulator:
+    """The session's emulator with the sample project, reset (tests/dss_support.py)."""
+    return sample_emulator
 
 
 def _backend(url: str, api_key: str, folder_id: str, **options) -> ManagedFolderBackend:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from typing import Dict, Iterator, List
+from typing import Dict, List
 
 import pytest
 
@@ -49,16 +49,10 @@ BACKOFF, MAX_WAIT = 0.01, 0.05
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emulator_module() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=41) as dss:
-        yield dss
-
-
 @pytest.fixture
-def emulator(emulator_module: DSSEmulator) -> DSSEmulator:
-    emulator_module.reset()
-    return emulator_module
+def emulator(sample_emulator: DSSEmulator) -> DSSEmulator:
+    """The session's emulator with the sample project, reset (tests/dss_support.py)."""
+    return sample_emulator
 
 
 def fast_client(emulator: DSSEmulator, *, timeout: float, retries: int):

@@ -21,7 +21,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -41,6 +41,7 @@ from dataiku_iac.webapp import local_context
 from dataiku_iac.webapp.standalone import create_app
 from dss_emulator import DSSEmulator
 from dss_emulator.seed_types import ProjectSeed
+from tests.dss_support import point_environment_at
 
 KEY = "HOSTILE"
 XSS = "<img src=x onerror=alert(1)>"
@@ -119,10 +120,11 @@ EXPECTED_IDS = sorted(
 )
 
 
-@pytest.fixture(scope="module")
-def dss() -> Iterator[DSSEmulator]:
-    with DSSEmulator(projects=[hostile_project()], random_seed=13) as emulator:
-        yield emulator
+@pytest.fixture
+def dss(bare_emulator: DSSEmulator) -> DSSEmulator:
+    """An emulator holding the hostile project only."""
+    bare_emulator.load_project(hostile_project())
+    return bare_emulator
 
 
 def manager_for(dss: DSSEmulator, state_file: Path) -> StateManager:
@@ -207,8 +209,7 @@ def test_hostile_objects_sync_round_trip_report_and_serve(dss, tmp_path, capsys,
 
     # The CLI over the hostile state: show, show --resource, diff, drift in every format.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", dss.url)
-    monkeypatch.setenv("DKU_API_KEY", dss.api_key)
+    point_environment_at(dss, monkeypatch)
     state_file = str(state_dir / "dev.state.json")
     outputs: List[str] = []
     for argv in (["show", state_file], ["show", state_file, "--format", "json"],

@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 import pytest
 
@@ -29,6 +29,7 @@ from dataiku_iac.redaction_key import ENV_KEY, resolve_key
 from dataiku_iac.sync.rules import REDACTION_PREFIX, SyncRules, redact_urls, redaction_marker
 from dss_emulator import DSSEmulator
 from dss_emulator.seed_types import ProjectSeed
+from tests.dss_support import point_environment_at
 
 KEY = "SECRETS"
 STATE_FOLDER = "StateF01"
@@ -280,21 +281,14 @@ class Outputs:
         return text
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(random_seed=3) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> DSSEmulator:
-    emulator.reset()
-    emulator.load_project(secrets_project())
+def dss(bare_emulator: DSSEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> DSSEmulator:
+    """An emulator holding the secrets project only; the CLI pointed at it, working in tmp_path."""
+    bare_emulator.load_project(secrets_project())
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    point_environment_at(bare_emulator, monkeypatch)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    return emulator
+    return bare_emulator
 
 
 def run_cli(capsys: pytest.CaptureFixture, outputs: Outputs, *argv: str) -> Tuple[int, str, str]:

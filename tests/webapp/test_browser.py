@@ -31,6 +31,7 @@ from dataiku_iac.report.json_report import diffs_to_json
 from dataiku_iac.webapp import local_context, manager_factory_for
 from dataiku_iac.webapp.standalone import create_app
 from dss_emulator import DSSEmulator
+from tests.dss_support import REQUIRE_BROWSER_ENV, EmulatorPool, shared_projects_dir, skip_unless_required, switch_is_on
 
 from .demo import PROJECT_KEY, RECIPE, XSS_DESCRIPTION, XSS_NAME, DemoDrift, build_demo_drift
 
@@ -46,9 +47,7 @@ BIG = 5000
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("DATAIKU_IAC_REQUIRE_BROWSER", "") not in ("", "0"):
-        pytest.fail(f"{reason}, and DATAIKU_IAC_REQUIRE_BROWSER is set: the browser tests must run here")
-    pytest.skip(f"{reason} (install Debian's chromium package, or set DATAIKU_IAC_CHROMIUM)")
+    skip_unless_required(reason, REQUIRE_BROWSER_ENV, "install Debian's chromium package, or set DATAIKU_IAC_CHROMIUM")
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +67,13 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def shared_projects_path() -> Path:
-    from conftest import shared_projects_dir  # tests/conftest.py: skips, or fails in CI, when absent
-
-    return shared_projects_dir()
+    return shared_projects_dir()  # skips, or fails in CI, when absent
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator() as dss:
-        yield dss
+def emulator(emulator_pool: EmulatorPool) -> DSSEmulator:
+    """The session's empty emulator, reset once: this module's tests share the demo drift loaded into it."""
+    return emulator_pool.reset("bare")
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +295,7 @@ def test_screenshot(watched: Watched):
     target = ARTIFACTS / "drift-viewer.png"
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
-    if os.environ.get("DATAIKU_IAC_UPDATE_SCREENSHOT", "") not in ("", "0"):
+    if switch_is_on("DATAIKU_IAC_UPDATE_SCREENSHOT"):
         shutil.copyfile(target, README_SCREENSHOT)
 
 

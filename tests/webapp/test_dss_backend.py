@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import runpy
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict
 
 import dataiku
 import pytest
@@ -17,22 +17,17 @@ from dataiku_iac.exceptions import ConfigError
 from dataiku_iac.manager import StateManager
 from dataiku_iac.webapp.dss import dss_viewer_check, dss_webapp_context, may_write_project
 from dss_emulator import SAMPLE_PROJECT_KEY, DSSEmulator
+from tests.dss_support import point_environment_at
 
 from .test_routes import error_of
 
 BACKEND_PY = Path(__file__).resolve().parents[2] / "webapps" / "drift-viewer" / "backend.py"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[DSSEmulator]:
-    with DSSEmulator(samples=True, random_seed=3) as dss:
-        yield dss
-
-
 @pytest.fixture
-def dss(emulator: DSSEmulator) -> DSSEmulator:
-    emulator.reset()
-    return emulator
+def dss(sample_emulator: DSSEmulator) -> DSSEmulator:
+    """The session's emulator with the sample project, reset (tests/dss_support.py)."""
+    return sample_emulator
 
 
 @pytest.fixture
@@ -54,8 +49,7 @@ def run_backend(monkeypatch: pytest.MonkeyPatch, dss: DSSEmulator, config: Dict[
                 app: Any = None) -> Dict[str, Any]:
     """Run backend.py the way DSS does: env vars for the ``dataiku`` package, ``app`` injected as a global."""
     dataiku.reset_stub()
-    monkeypatch.setenv("DKU_DSS_URL", dss.url)
-    monkeypatch.setenv("DKU_API_KEY", dss.api_key)
+    point_environment_at(dss, monkeypatch)
     monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", SAMPLE_PROJECT_KEY)
     monkeypatch.setenv("DKU_CUSTOM_WEBAPP_CONFIG", json.dumps(config))
     init = {"app": app} if app is not None else {}
@@ -74,8 +68,7 @@ def viewer_app(monkeypatch: pytest.MonkeyPatch, dss: DSSEmulator, config: Dict[s
     monkeypatch.setenv("DKU_CURRENT_PROJECT_KEY", project_key)
     app = Flask("dss-webapp")
     dataiku.reset_stub()
-    monkeypatch.setenv("DKU_DSS_URL", dss.url)
-    monkeypatch.setenv("DKU_API_KEY", dss.api_key)
+    point_environment_at(dss, monkeypatch)
     monkeypatch.setenv("DKU_CUSTOM_WEBAPP_CONFIG", json.dumps(config))
     runpy.run_path(str(BACKEND_PY), init_globals={"app": app})
     return app.test_client()

@@ -18,13 +18,15 @@ import stat
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from ..exceptions import ConfigError, StateNotFoundError, UnsafePathError
 
 if TYPE_CHECKING:
     from ..backends.local import LocalFileBackend
+    from ..manager import StateManager
     from ..models.state import State
 
 DEFAULT_ENVIRONMENT = "dev"
@@ -153,6 +155,12 @@ def add_state_options(parser: argparse.ArgumentParser) -> None:
                         help=f"state file (default: {DEFAULT_STATE_FILE})")
 
 
+def add_state_file_options(parser: argparse.ArgumentParser) -> None:
+    """An optional ``STATE`` file argument, then the state options (a command that reads one state file)."""
+    parser.add_argument("state_file", nargs="?", metavar="STATE", help=f"state file (default: {DEFAULT_STATE_FILE})")
+    add_state_options(parser)
+
+
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     """``PROJECT_KEY...``, ``--all``, ``--no-children`` and ``--workers``."""
     parser.add_argument("project_keys", nargs="*", metavar="PROJECT_KEY", help="projects to read")
@@ -164,9 +172,14 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
                         help=f"concurrent DSS requests (default: {DEFAULT_WORKERS})")
 
 
+def add_format_option(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
+    """``--format``, text by default."""
+    parser.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+
+
 def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str] = FORMATS) -> None:
     """``--format`` and ``--output``."""
-    parser.add_argument("--format", choices=formats, default="text", help="output format (default: text)")
+    add_format_option(parser, formats)
     parser.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of the terminal")
 
 
@@ -390,3 +403,31 @@ class ProgressDisplay:
 def progress_for(args: argparse.Namespace) -> ProgressDisplay:
     """The progress display of a long command: on when stdout and stderr are terminals."""
     return ProgressDisplay(enabled=_isatty(sys.stdout) and _isatty(sys.stderr))
+
+
+@contextmanager
+def dss_state_manager(args: argparse.Namespace) -> Iterator[StateManager]:
+    """The manager of a command that reads DSS into (or against) the state of its options, with the progress
+    display on while it runs.
+
+    Connected (and the key checked) before the backend exists: a refused key or a bad URL writes nothing, not
+    even the state directory.
+    """
+    client = connect(args, workers=args.workers)
+    backend = state_backend(args)
+    from ..manager import StateManager
+
+    with progress_for(args) as progress:
+        yield StateManager(backend, client, args.env, workers=args.workers, progress=progress)
+
+
+def serve_until_interrupted(serve: Callable[[], None], release: Callable[[], None]) -> int:
+    """Run ``serve`` until Ctrl-C, the normal way to stop a server command ("Stopped.", exit status 0); then
+    ``release`` what served, however it ended."""
+    try:
+        serve()
+    except KeyboardInterrupt:
+        out("Stopped.")
+    finally:
+        release()
+    return 0

@@ -15,12 +15,10 @@ from .common import (
     add_output_options,
     add_selection_options,
     add_state_options,
-    connect,
+    dss_state_manager,
     emit_report,
     err,
-    progress_for,
     selected_projects,
-    state_backend,
     state_path,
 )
 
@@ -47,18 +45,13 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():  # checked before the backend exists: a read-only command creates no directory
         raise StateNotFoundError(f"No state at {path}: record a baseline first with "
                                  "'dataiku-iac sync PROJECT_KEY...' (same --env/--state).")
-    backend = state_backend(args)
-    client = connect(args, workers=args.workers)
-    from ..manager import StateManager
-
-    with progress_for(args) as progress:
-        manager = StateManager(backend, client, args.env, workers=args.workers, progress=progress)
+    with dss_state_manager(args) as manager:
         result = manager.detect_drift(project_keys, include_children=not args.no_children,
                                       all_projects=args.all_projects)
     report = result.to_report()
     emit_report(report, args)
     if args.save_report:
-        name = backend.save_report(report)
+        name = manager.backend.save_report(report)
         # stderr: stdout may be the JSON or HTML report itself
-        err(f"Report saved as {name} beside {backend.location}")
+        err(f"Report saved as {name} beside {manager.backend.location}")
     return 2 if result.has_drift else 0

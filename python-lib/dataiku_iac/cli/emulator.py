@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, List
 
 from ..exceptions import ConfigError
-from .common import URL_VARIABLE, out, write_output_file
+from .common import URL_VARIABLE, out, serve_until_interrupted, write_output_file
 
 DEFAULT_PORT = 11200
 DEFAULT_KEY_FILE = Path(".dataiku") / "emulator" / "api-key"
@@ -61,28 +61,26 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a malformed --connection: the emulator's message says what it expects
         raise ConfigError(f"{exc} (option --connection)") from None
     emulator.start()
-    try:
-        key_file = write_key_file(args.api_key_file, emulator.api_key)
-        keys: List[str] = emulator.backend.project_keys()
-        out(f"DSS emulator listening on {emulator.url}")
-        out(f"Projects: {', '.join(keys) or '(none)'}")
-        out(f"Connections: {', '.join(f'{n} ({t})' for n, t in sorted(emulator.connections().items()))}")
-        out(f"Admin API key written to {key_file}")
-        out("")
-        out("In another shell:")
-        out(f"  export {URL_VARIABLE}={emulator.url}")
-        out(f"  export DKU_API_KEY=\"$(cat {key_file})\"")
-        out(f"  dataiku-iac sync {keys[0] if keys else 'PROJECT_KEY'}")
-        out(f"or: dataiku-iac drift --host {emulator.url} --api-key-file {key_file} ...")
-        out("")
-        out("Press Ctrl-C to stop.")
-        try:
-            wait_forever()
-        except KeyboardInterrupt:
-            out("Stopped.")
-    finally:
-        emulator.stop()
-    return 0
+    return serve_until_interrupted(lambda: _announce_and_wait(emulator, args.api_key_file), emulator.stop)
+
+
+def _announce_and_wait(emulator: Any, api_key_file: str) -> None:
+    """Write the key file, say how to use the emulator, and wait for Ctrl-C."""
+    key_file = write_key_file(api_key_file, emulator.api_key)
+    keys: List[str] = emulator.backend.project_keys()
+    out(f"DSS emulator listening on {emulator.url}")
+    out(f"Projects: {', '.join(keys) or '(none)'}")
+    out(f"Connections: {', '.join(f'{n} ({t})' for n, t in sorted(emulator.connections().items()))}")
+    out(f"Admin API key written to {key_file}")
+    out("")
+    out("In another shell:")
+    out(f"  export {URL_VARIABLE}={emulator.url}")
+    out(f"  export DKU_API_KEY=\"$(cat {key_file})\"")
+    out(f"  dataiku-iac sync {keys[0] if keys else 'PROJECT_KEY'}")
+    out(f"or: dataiku-iac drift --host {emulator.url} --api-key-file {key_file} ...")
+    out("")
+    out("Press Ctrl-C to stop.")
+    wait_forever()
 
 
 def check_port_free(port: int) -> None:

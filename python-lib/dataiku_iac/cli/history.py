@@ -11,7 +11,7 @@ from ..exceptions import StateCorruptedError, StateNotFoundError
 from ..fsutil import read_file_no_follow
 from ..state_format import summarize_state
 from ..timeutil import format_timestamp
-from .common import add_state_options, out, state_path
+from .common import add_format_option, add_state_file_options, out, state_path
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,10 +21,8 @@ def add_parser(subparsers: Any) -> None:
         description="List the serials kept in a state's history (restore one with 'state restore --serial N', "
                     "compare two with 'diff'), and its stored drift reports.",
     )
-    parser.add_argument("state_file", nargs="?", metavar="STATE",
-                        help="state file (default: .dataiku/state/<env>.state.json)")
-    add_state_options(parser)
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_state_file_options(parser)
+    add_format_option(parser, ("text", "json"))
 
 
 def run(args: argparse.Namespace) -> int:

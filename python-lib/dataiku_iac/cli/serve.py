@@ -16,7 +16,15 @@ from typing import Any, List, Optional
 
 from ..backends.local import DEFAULT_STATE_DIR
 from ..exceptions import ConfigError
-from .common import DEFAULT_ENVIRONMENT, KEY_VARIABLE, URL_VARIABLE, err, out, read_api_key_file
+from .common import (
+    DEFAULT_ENVIRONMENT,
+    KEY_VARIABLE,
+    URL_VARIABLE,
+    err,
+    out,
+    read_api_key_file,
+    serve_until_interrupted,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -86,13 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if args.host in WILDCARD_HOSTS and not args.allowed_host:
             err("Only loopback names are allowed in the Host header: pass --allowed-host NAME for the name "
                 "others open the page under.")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        out("Stopped.")
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server.serve_forever, server.server_close)
 
 
 def is_loopback(host: str) -> bool:

@@ -9,7 +9,15 @@ from ..exceptions import ConfigError
 from ..models.state import RESOURCE_TYPES, Resource, State
 from ..report.common import clean
 from ..timeutil import format_timestamp
-from .common import add_state_options, describe_counts, json_text, out, read_state_file, state_path
+from .common import (
+    add_format_option,
+    add_state_file_options,
+    describe_counts,
+    json_text,
+    out,
+    read_state_file,
+    state_path,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,12 +26,10 @@ def add_parser(subparsers: Any) -> None:
         description="List the resources a state file holds, with who last changed them in DSS; "
                     "or print one resource's attributes with --resource.",
     )
-    parser.add_argument("state_file", nargs="?", metavar="STATE",
-                        help="state file (default: .dataiku/state/<env>.state.json)")
-    add_state_options(parser)
+    add_state_file_options(parser)
     parser.add_argument("--type", choices=RESOURCE_TYPES, dest="resource_type", help="only resources of this type")
     parser.add_argument("--resource", metavar="ID", help="print this resource (e.g. dataset.SALES.orders) in full")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_format_option(parser, ("text", "json"))
 
 
 def run(args: argparse.Namespace) -> int:

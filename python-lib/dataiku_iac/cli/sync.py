@@ -10,12 +10,10 @@ from .common import (
     add_connection_options,
     add_selection_options,
     add_state_options,
-    connect,
     describe_counts,
+    dss_state_manager,
     out,
-    progress_for,
     selected_projects,
-    state_backend,
     state_path,
 )
 
@@ -41,17 +39,12 @@ def run(args: argparse.Namespace) -> int:
     if project_keys is None and not args.all_projects and not path.is_file():
         raise ConfigError(f"No state at {path} yet: name the projects to sync "
                           "('dataiku-iac sync PROJECT_KEY...') or pass --all.")
-    # Connected (and the key checked) before the backend exists: a refused key or a bad URL writes nothing,
-    # not even the state directory.
-    client = connect(args, workers=args.workers)
-    backend = state_backend(args)
-    had_state = backend.exists()
-    from ..manager import StateManager
     from ..report.common import change_figures, has_changes
     from ..report.json_report import diffs_to_json
 
-    with progress_for(args) as progress:
-        manager = StateManager(backend, client, args.env, workers=args.workers, progress=progress)
+    with dss_state_manager(args) as manager:
+        backend = manager.backend
+        had_state = backend.exists()
         result = manager.refresh(project_keys, include_children=not args.no_children,
                                  all_projects=args.all_projects, force=args.force)
     state = result.state

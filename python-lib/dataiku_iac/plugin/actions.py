@@ -147,12 +147,19 @@ def run_sync(client: Any, project_key: str, params: SyncParams, *, progress: Opt
 
 
 @dataclass(frozen=True)
-class DriftOutcome:
-    """A drift check: the report (JSON form), where it was saved, and the new baseline if one was accepted."""
+class StoredReport:
+    """A drift report (JSON form) and where it was saved (``report_name`` None: not saved, and
+    ``report_location`` says why)."""
 
     report: Dict[str, Any]
     report_name: Optional[str]
     report_location: str
+
+
+@dataclass(frozen=True)
+class DriftOutcome(StoredReport):
+    """A drift check: the report, where it was saved, and the new baseline if one was accepted."""
+
     has_drift: bool
     accepted_serial: Optional[int] = None
     accept_refused: Optional[str] = None  # why the live state was not accepted
@@ -227,12 +234,9 @@ def _report_note(name: Optional[str], location: str) -> str:
 
 
 @dataclass(frozen=True)
-class CheckOutcome:
+class CheckOutcome(StoredReport):
     """The check-drift step's verdict."""
 
-    report: Dict[str, Any]
-    report_name: Optional[str]
-    report_location: str
     drift_count: int
     summary: str
     fail_on_drift: bool

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..backends.base import validate_environment_name
 from ..exceptions import ConfigError
@@ -92,22 +92,15 @@ class CheckParams:
 def parse_sync_params(config: Optional[Mapping[str, Any]], project_key: str) -> SyncParams:
     """The sync-state macro's parameters."""
     config = _mapping(config)
-    return SyncParams(
-        folder=parse_folder(config.get("state_folder"), project_key),
-        environment=parse_environment(config.get("environment")),
-        scope=parse_scope(config.get("scope")),
-        include_children=parse_bool(config.get("include_children"), True, LABEL_CHILDREN),
-    )
+    return SyncParams(**_shared_fields(config, project_key), scope=parse_scope(config.get("scope")))
 
 
 def parse_drift_params(config: Optional[Mapping[str, Any]], project_key: str) -> DriftParams:
     """The detect-drift macro's parameters."""
     config = _mapping(config)
     return DriftParams(
-        folder=parse_folder(config.get("state_folder"), project_key),
-        environment=parse_environment(config.get("environment")),
+        **_shared_fields(config, project_key),
         accept_live_as_baseline=parse_bool(config.get("accept_live_as_baseline"), False, LABEL_ACCEPT),
-        include_children=parse_bool(config.get("include_children"), True, LABEL_CHILDREN),
     )
 
 
@@ -115,12 +108,19 @@ def parse_check_params(config: Optional[Mapping[str, Any]], project_key: str) ->
     """The check-drift step's parameters."""
     config = _mapping(config)
     return CheckParams(
-        folder=parse_folder(config.get("state_folder"), project_key),
-        environment=parse_environment(config.get("environment")),
+        **_shared_fields(config, project_key),
         fail_on_drift=parse_bool(config.get("fail_on_drift"), True, LABEL_FAIL),
         ignored_types=parse_resource_types(config.get("ignored_types")),
-        include_children=parse_bool(config.get("include_children"), True, LABEL_CHILDREN),
     )
+
+
+def _shared_fields(config: Mapping[str, Any], project_key: str) -> Dict[str, Any]:
+    """The fields every component's form has: the state folder, the environment, whether to read children."""
+    return {
+        "folder": parse_folder(config.get("state_folder"), project_key),
+        "environment": parse_environment(config.get("environment")),
+        "include_children": parse_bool(config.get("include_children"), True, LABEL_CHILDREN),
+    }
 
 
 def parse_folder(value: Any, project_key: str) -> FolderRef:
