@@ -89,11 +89,9 @@ def write_config(root: Path, url: str, key: str, config: Dict[str, Any]) -> None
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    from dss_emulator import DSSEmulator
-
-    with DSSEmulator() as server:
-        yield server
+def emulator(emulator_pool):
+    """The suite's emulator with no project, reset once: hypothesis runs every example in one test call."""
+    return emulator_pool.reset("bare")
 
 
 COUNTER = iter(range(10**6))

@@ -35,6 +35,7 @@ import yaml
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli.main import main
 from dataiku_iac.exceptions import StateNotFoundError
+from tests.dss_support import point_environment_at
 
 pytestmark = pytest.mark.slow
 
@@ -124,17 +125,14 @@ def check_exact(capsys, state_path: Path, client) -> dict:
 
 
 @pytest.fixture
-def emulator():
-    from dss_emulator import DSSEmulator
-
-    with DSSEmulator() as server:
-        yield server
+def emulator(bare_emulator):
+    """An emulator with no project (the suite's pooled one, reset)."""
+    return bare_emulator
 
 
 def test_kill_9_at_random_points_of_an_apply_of_100_objects(emulator, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    point_environment_at(emulator, monkeypatch)
     write_config(tmp_path / "config", emulator.url)
     state_path = tmp_path / ".dataiku" / "state" / "dev.state.json"
     client = emulator.client()
@@ -172,8 +170,7 @@ def test_ctrl_c_lets_running_writes_finish_and_records_them(emulator, tmp_path, 
     """A first SIGINT stops scheduling: what runs finishes and is saved, so the next plan adopts nothing.
     (Sent once the child reported a recorded operation, so it lands while the writes run.)"""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    point_environment_at(emulator, monkeypatch)
     write_config(tmp_path / "config", emulator.url)
     child = subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
                              cwd=tmp_path, env=child_environment(), stdout=subprocess.PIPE,

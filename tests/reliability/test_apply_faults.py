@@ -27,26 +27,24 @@ from dataiku_iac.cli.main import main
 from dataiku_iac.config import read_config
 from dataiku_iac.dss.client import make_client
 from dss_emulator import SAMPLE_PROJECT_KEY as KEY
+from tests.dss_support import point_environment_at
 
 OBJECTS = 6  # the sample: project, 2 datasets, folder, recipe, scenario
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    from dss_emulator import DSSEmulator
-
-    with DSSEmulator(samples=True) as server:
-        yield server
+@pytest.fixture
+def emulator(sample_emulator):
+    """An emulator with the sample project (the suite's pooled one, reset), left without faults."""
+    sample_emulator.clear_faults()
+    yield sample_emulator
+    sample_emulator.clear_faults()
 
 
 @pytest.fixture
 def config(emulator, tmp_path, monkeypatch):
     """The sample's config in tmp_path, and DSS without the project (apply creates all of it)."""
-    emulator.reset()
-    emulator.clear_faults()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DKU_DSS_URL", emulator.url)
-    monkeypatch.setenv("DKU_API_KEY", emulator.api_key)
+    point_environment_at(emulator, monkeypatch)
     assert main(["generate", KEY, "--out", "config", "--no-adopt"]) == 0
     emulator.client().get_project(KEY).delete()
     return read_config(Path("config"))
