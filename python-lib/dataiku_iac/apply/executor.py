@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
@@ -188,9 +188,11 @@ class IdMap:
 
     def __init__(self) -> None:
         self._ids: Dict[Tuple[str, str], str] = {}  # (project, "new:KEY") -> id
+        self._lock = threading.Lock()
 
     def add(self, project_key: str, placeholder: str, dss_id: str) -> None:
-        self._ids[(project_key, placeholder)] = dss_id
+        with self._lock:  # pool threads add; others read only after (their operation starts later)
+            self._ids = {**self._ids, (project_key, placeholder): dss_id}
 
     def resolve_id(self, resource_id: str) -> str:
         """The resource id with its placeholder replaced, when known."""
@@ -237,6 +239,64 @@ class ObjectReader:
 
 # -- running ------------------------------------------------------------------------------------------------
 
+class _Scheduler:
+    """Starts each operation once those it waits for are done in DSS, from the pool's own threads, so writes
+    never wait for the state saves the calling thread makes; hands completed operations over in batches.
+
+    After a failure or once ``stop`` is set, nothing new starts; what runs finishes and is handed over.
+    """
+
+    def __init__(self, operations: List[Document], waits: List[Set[int]], pool: ThreadPoolExecutor,
+                 parallelism: int, run_one: Callable[[Document], Any], stop: threading.Event) -> None:
+        self.operations = operations
+        self.waits = waits
+        self.pool = pool
+        self.parallelism = max(1, parallelism)
+        self.run_one = run_one
+        self.stop = stop
+        self.pending = list(range(len(operations)))  # not started, in plan order
+        self.done: Set[int] = set()
+        self.running = 0
+        self.failed = False
+        self.completed: List[Tuple[int, Future]] = []
+        self.changed = threading.Condition(threading.RLock())  # re-entrant: a done callback may run inline
+
+    def start(self) -> None:
+        with self.changed:
+            self._start_ready()
+
+    def next_batch(self) -> List[Tuple[int, Future]]:
+        """Every operation completed since the last call (waiting for one); empty when all is over."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.completed or self.running == 0)
+            batch, self.completed = self.completed, []
+            return batch
+
+    def _start_ready(self) -> None:  # holding the condition's lock
+        if self.failed or self.stop.is_set():
+            return
+        for index in list(self.pending):
+            if self.running >= self.parallelism:
+                break
+            # (a callback run inline by add_done_callback may have started it already)
+            if index in self.pending and self.waits[index] <= self.done:
+                self.pending.remove(index)
+                self.running += 1
+                future = self.pool.submit(self.run_one, self.operations[index])
+                future.add_done_callback(lambda finished, index=index: self._finished(index, finished))
+
+    def _finished(self, index: int, future: Future) -> None:
+        with self.changed:
+            if future.exception() is None:
+                self.done.add(index)
+            else:
+                self.failed = True
+            self.completed.append((index, future))  # handed over before it stops counting as running
+            self.running -= 1
+            self._start_ready()
+            self.changed.notify_all()
+
+
 @dataclass
 class _Done:
     """What one operation did: the object's final resource id and its fresh read (None once deleted)."""
@@ -266,52 +326,34 @@ class Executor:
     def run(self) -> ApplyResult:
         operations = list(self.prepared.document.get("operations", []))
         result = ApplyResult([OperationOutcome(op["action"], op["resource_id"]) for op in operations])
-        waits = schedule(operations)
         self._forget_vanished()
         self._refresh_records()
         self._save()
-        pending = list(range(len(operations)))  # not started yet, in plan order
-        finished: Set[int] = set()
-        failed = False
         with ThreadPoolExecutor(max_workers=max(1, self.options.parallelism),
                                 thread_name_prefix="dataiku-iac-apply") as pool:
-            running: Dict[Future, int] = {}
-
-            def submit_ready() -> None:
-                for index in list(pending):
-                    if len(running) >= self.options.parallelism:
-                        break
-                    if waits[index] <= finished:
-                        pending.remove(index)
-                        running[pool.submit(self._run_one, operations[index])] = index
-
+            scheduler = _Scheduler(operations, schedule(operations), pool, self.options.parallelism,
+                                   self._run_one, self.stop)
+            scheduler.start()
             while True:
-                if not failed and not self.stop.is_set():
-                    submit_ready()
-                if not running:
+                batch = scheduler.next_batch()
+                if not batch:
                     break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                reported = [self._collect(future, running.pop(future), operations, result, finished) for future in done]
-                failed = failed or any(outcome.status == FAILED for outcome in reported)
-                if not failed and not self.stop.is_set():
-                    submit_ready()  # the pool keeps writing while the state is saved
-                self._save()  # every operation completed in this round recorded at once
+                reported = [self._collect(future, index, operations, result) for index, future in batch]
+                self._save()  # every operation completed since the last save recorded at once
                 for outcome in reported:  # reported once recorded: what is shown as applied is in the state
                     if self.on_outcome is not None:
                         self.on_outcome(outcome)
         result.state_serial = self.state.serial
         return result
 
-    def _collect(self, future: Future, index: int, operations: List[Document], result: ApplyResult,
-                 finished: Set[int]) -> OperationOutcome:
+    def _collect(self, future: Future, index: int, operations: List[Document], result: ApplyResult) -> OperationOutcome:
         """Record what a completed operation did (or why it failed) in the state and its outcome."""
         outcome = result.outcomes[index]
         try:
             completed = future.result()
-        except Exception as exc:  # the operation failed: the caller starts nothing new
+        except Exception as exc:  # the operation failed (the scheduler starts nothing new)
             outcome.status, outcome.error = FAILED, self._why(exc, operations[index])
             return outcome
-        finished.add(index)
         self._record(operations[index], completed)
         outcome.status, outcome.final_id = APPLIED, completed.final_id
         return outcome
@@ -337,6 +379,8 @@ class Executor:
         elif action in (UPDATE, ADOPT) and (action == UPDATE or op.get("changes")):
             writer.update(project_key, str(object_id or project_key), attributes, wanted.managed_paths, secrets)
         final_id = make_resource_id(rtype, project_key, None if rtype == "project" else object_id)
+        if final_id != op["resource_id"]:  # before the operations referring to it may start
+            self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
         try:
             resource = self.reader.read(rtype, project_key, object_id)
         except Exception as exc:
@@ -355,9 +399,6 @@ class Executor:
 
     def _record(self, op: Document, done: _Done) -> None:
         planned = op["resource_id"]
-        if done.final_id != planned:
-            address = parse_resource_id(done.final_id)
-            self.ids.add(address.project_key, parse_resource_id(planned).name or "", address.name or "")
         previous = self.state.managed.pop(planned, None)
         if op["action"] == REPLACE and done.final_id != planned:
             self.state.resources.pop(planned, None)
