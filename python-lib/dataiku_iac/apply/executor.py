@@ -241,7 +241,9 @@ class ObjectReader:
 
 class _Scheduler:
     """Starts each operation once those it waits for are done in DSS, from the pool's own threads, so writes
-    never wait for the state saves the calling thread makes; hands completed operations over in batches.
+    do not wait for the state saves the calling thread makes; hands completed operations over in batches.
+    At most ``parallelism`` completed operations wait for a save: past that, nothing new starts until the
+    next save (a crash then leaves at most that many, plus those running, for the next plan to adopt).
 
     After a failure or once ``stop`` is set, nothing new starts; what runs finishes and is handed over.
     """
@@ -257,6 +259,9 @@ class _Scheduler:
         self.pending = list(range(len(operations)))  # not started, in plan order
         self.done: Set[int] = set()
         self.running = 0
+        #: Completed in DSS, not yet in a saved state: what a crash now would leave for the next plan to adopt.
+        #: Bounded (no new start past ``parallelism``), so the crash window stays small when saves are slow.
+        self.unsaved = 0
         self.failed = False
         self.completed: List[Tuple[int, Future]] = []
         self.changed = threading.Condition(threading.RLock())  # re-entrant: a done callback may run inline
@@ -272,8 +277,14 @@ class _Scheduler:
             batch, self.completed = self.completed, []
             return batch
 
+    def recorded(self, count: int) -> None:
+        """``count`` handed-over operations are in a saved state now: more may start."""
+        with self.changed:
+            self.unsaved -= count
+            self._start_ready()
+
     def _start_ready(self) -> None:  # holding the condition's lock
-        if self.failed or self.stop.is_set():
+        if self.failed or self.stop.is_set() or self.unsaved >= self.parallelism:
             return
         for index in list(self.pending):
             if self.running >= self.parallelism:
@@ -292,6 +303,7 @@ class _Scheduler:
             else:
                 self.failed = True
             self.completed.append((index, future))  # handed over before it stops counting as running
+            self.unsaved += 1
             self.running -= 1
             self._start_ready()
             self.changed.notify_all()
@@ -340,6 +352,7 @@ class Executor:
                     break
                 reported = [self._collect(future, index, operations, result) for index, future in batch]
                 self._save()  # every operation completed since the last save recorded at once
+                scheduler.recorded(len(batch))
                 for outcome in reported:  # reported once recorded: what is shown as applied is in the state
                     if self.on_outcome is not None:
                         self.on_outcome(outcome)
