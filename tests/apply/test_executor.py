@@ -210,3 +210,81 @@ def test_deletions_keep_data_unless_asked(emulator, sample_config):
     apply(read_config(Path("config")), ApplyOptions(drop_data=True))
     deletes = [url for method, url in urls if method == "DELETE"]
     assert len(deletes) == 1 and "/managedfolders/" in deletes[0] and "dropData=True" in deletes[0], deletes
+
+
+# -- the scheduler (a real pool, operations that only say when they ran) ---------------------------------------
+
+def run_scheduler(operations, parallelism, run_one, record=True):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dataiku_iac.apply.executor import _Scheduler
+
+    batches = []
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        scheduler = _Scheduler(operations, schedule(operations), pool, parallelism, run_one, threading.Event())
+        scheduler.start()
+        while True:
+            batch = scheduler.next_batch()
+            if not batch:
+                break
+            batches.append([index for index, _ in batch])
+            if record:
+                scheduler.recorded(len(batch))
+            else:
+                break
+    return batches, scheduler
+
+
+def test_the_scheduler_starts_an_operation_after_what_it_waits_for():
+    started = []
+    ops = [op("create", "project.P"), op("create", "dataset.P.a", ["project.P"]),
+           op("create", "recipe.P.r", ["dataset.P.a"]), op("create", "dataset.P.b", ["project.P"])]
+    batches, _ = run_scheduler(ops, 4, lambda operation: started.append(operation["resource_id"]))
+    assert started.index("project.P") == 0 and started.index("dataset.P.a") < started.index("recipe.P.r")
+    assert sorted(index for batch in batches for index in batch) == [0, 1, 2, 3]
+
+
+def test_the_scheduler_starts_nothing_after_a_failure():
+    started = []
+
+    def run_one(operation):
+        started.append(operation["resource_id"])
+        if operation["resource_id"] == "dataset.P.a":
+            raise RuntimeError("refused")
+
+    ops = [op("create", "dataset.P.a"), op("create", "dataset.P.b", ["dataset.P.a"]), op("create", "dataset.P.c")]
+    run_scheduler(ops, 1, run_one)
+    assert started == ["dataset.P.a"]
+
+
+def test_at_most_parallelism_completed_operations_wait_for_a_save():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dataiku_iac.apply.executor import _Scheduler
+
+    guard = threading.Lock()
+    started = []
+
+    def run_one(operation):
+        with guard:
+            started.append(operation["resource_id"])
+
+    ops = [op("create", f"dataset.P.d{i}") for i in range(20)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        scheduler = _Scheduler(ops, schedule(ops), pool, 2, run_one, threading.Event())
+        scheduler.start()
+        with scheduler.changed:  # nothing saved yet: starts stop once 2 completed operations wait
+            scheduler.changed.wait_for(lambda: scheduler.running == 0)
+        assert 2 <= len(started) <= 4
+        waiting = len(started)
+        scheduler.recorded(scheduler.unsaved)  # a save: more start
+        with scheduler.changed:
+            scheduler.changed.wait_for(lambda: scheduler.running == 0)
+        assert len(started) > waiting
+        while len(started) < 20:  # the rest, a save at a time
+            scheduler.recorded(scheduler.unsaved)
+            with scheduler.changed:
+                scheduler.changed.wait_for(lambda: scheduler.running == 0)
+    assert sorted(started) == sorted(o["resource_id"] for o in ops)

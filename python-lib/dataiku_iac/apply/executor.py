@@ -283,11 +283,13 @@ class _Scheduler:
             self.unsaved -= count
             self._start_ready()
 
+    def _may_start(self) -> bool:
+        return not self.failed and not self.stop.is_set() and self.unsaved < self.parallelism \
+            and self.running < self.parallelism
+
     def _start_ready(self) -> None:  # holding the condition's lock
-        if self.failed or self.stop.is_set() or self.unsaved >= self.parallelism:
-            return
         for index in list(self.pending):
-            if self.running >= self.parallelism:
+            if not self._may_start():  # checked each time: a callback run inline may have changed it
                 break
             # (a callback run inline by add_done_callback may have started it already)
             if index in self.pending and self.waits[index] <= self.done:
