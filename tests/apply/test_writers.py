@@ -476,13 +476,14 @@ def test_generated_configs_of_every_seeded_project_are_created_as_declared(emula
     from dss_emulator.control import SyntheticSpec
 
     # Not remembered: the next reset of the session emulator drops it.
-    emulator.control.add_synthetic(SyntheticSpec("SYNAPPLY", 14, 10, 3, 2, 0), remember=False)
+    emulator.control.add_synthetic(SyntheticSpec("SYNAPPLY", 24, 16, 3, 2, 0), remember=False)
     source = make_client(emulator.url, emulator.api_key)
     live = State(environment="dev")
     for resource in SyncEngine(source).sync(source.list_project_keys()).resources:
         live.add_resource(resource)
     generated = generate_config(live)
-    with DSSEmulator([], samples=False, random_seed=5) as empty:
+    sql = ["pg_warehouse:PostgreSQL", "snowflake_analytics:Snowflake"]  # the synthetic project's connections
+    with DSSEmulator([], samples=False, random_seed=5, connections=sql) as empty:
         for relative, text in {**generated.files,
                                "dataiku-iac.yml": environments_file({"dev": (empty.url, "K")})}.items():
             (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)

@@ -133,3 +133,14 @@ def test_the_sync_ignore_rules_are_the_descriptors_after_the_stamps_of_every_typ
     assert by_type == {name: [(i.path, i.reason, i.subtypes) for i in d.ignored] for name, d in DESCRIPTORS.items()}
     assert [rule.path for rule in rules.DEFAULT_IGNORE_RULES if rule.resource_type == "*"] == \
         ["versionTag", "creationTag"]
+
+
+def test_the_plan_reads_its_replacement_table_from_the_descriptors() -> None:
+    from dataiku_iac.plan.immutable import IMMUTABLE_FIELDS, immutable_fields
+
+    assert {name: dict(fields) for name, fields in IMMUTABLE_FIELDS.items()} == \
+        {name: replace_reasons(name) for name in DESCRIPTORS}
+    assert dict(immutable_fields("dataset")) == {
+        "type": "DSS keeps a dataset's type (Filesystem, PostgreSQL...) for its life",
+        "managed": "a dataset is managed by DSS or external from its creation"}
+    assert dict(immutable_fields("notebook")) == {}

@@ -27,6 +27,7 @@ from ..diff import DiffEngine
 from ..models.diff import AttributeChange, ListKey
 from ..models.state import ManagedEntry, Resource, State, parse_resource_id
 from ..timeutil import format_timestamp
+from ..types import SERVER_ID_TYPES
 from .immutable import immutable_fields
 from .model import (
     ADOPT,
@@ -118,7 +119,7 @@ class _Planner:
                 recorded: bool) -> Operation:
         operation.after = _masked(desired_managed)
         operation.expect = _expect_absent(wanted)
-        if wanted.resource.resource_type in ("scenario", "managed_folder"):
+        if wanted.resource.resource_type in SERVER_ID_TYPES:
             operation.id_known = False  # DSS assigns the id of a new object: never predicted
             operation.notes.append(f"id: {KNOWN_AFTER_APPLY}")
         if recorded:
@@ -213,7 +214,7 @@ class _Planner:
 
 def _expect_absent(wanted: DesiredResource) -> Dict[str, Any]:
     expect: Dict[str, Any] = {"exists": False}
-    if wanted.resource.resource_type in ("scenario", "managed_folder"):
+    if wanted.resource.resource_type in SERVER_ID_TYPES:
         expect["name"] = wanted.config.name  # found by name, since its id is not known before it exists
     return expect
 
