@@ -103,7 +103,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"DSS, emulator in its own process at {args.latency * 1000:.0f} ms per request")
     results: Dict[int, Dict[str, float]] = {}
     with EmulatorProcess() as emulator, tempfile.TemporaryDirectory() as tmp:
-        os.environ["DKU_API_KEY"] = emulator.api_key
         emulator.set_latency(args.latency)
         for parallelism in args.parallelism:
             results[parallelism] = figures = run_once(emulator, parallelism, args.sizes, Path(tmp))
