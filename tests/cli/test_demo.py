@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli import demo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +32,12 @@ def test_demo_runs_the_whole_story(cli, tmp_path):
     assert "Drift: 1 added, 5 modified, 0 removed." in out
     assert "    HTML report: d/drift-report.html" in out and "    State:       d/demo.state.json" in out
     assert "Every edit was detected." in out
+    # the closing lines say how to open the report in the viewer, on an environment that has the demo's state
+    [viewer] = [line for line in out.splitlines() if "In the drift viewer:" in line]
+    command = viewer.split("In the drift viewer: ", 1)[1].split("  (", 1)[0].split()
+    assert command[:2] == ["dataiku-iac", "serve"]
+    state_dir, environment = command[command.index("--state-dir") + 1], command[command.index("--env") + 1]
+    assert LocalFileBackend.for_environment(environment, tmp_path / state_dir).load().serial == 1
     page = (tmp_path / "d" / "drift-report.html").read_text(encoding="utf-8")
     assert "Drift: 1 added, 5 modified, 0 removed." in page
     assert len(list((tmp_path / "d" / "demo.state.json.reports").glob("report-*.json"))) == 1

@@ -56,7 +56,9 @@ def test_zip_of_head_holds_the_plugin_and_nothing_else(tmp_path):
         assert expected <= set(names), f"{component} is incomplete in the zip"
     assert {"python-runnables/sync-state/runnable.py", "python-runnables/detect-drift/runnable.py",
             "python-steps/check-drift/step.py", "python-runnables/sync-state/runnable.json",
-            "python-runnables/detect-drift/runnable.json", "python-steps/check-drift/step.json"} <= set(names)
+            "python-runnables/detect-drift/runnable.json", "python-steps/check-drift/step.json",
+            "python-runnables/plan-from-config/runnable.py", "python-runnables/plan-from-config/runnable.json",
+            "python-steps/check-config/step.py", "python-steps/check-config/step.json"} <= set(names)
     assert {"code-env/python/desc.json", "code-env/python/spec/requirements.txt",
             "python-lib/dataiku_iac/__init__.py", "python-lib/dataiku_iac/schemas/state_v1.schema.json",
             "python-lib/dataiku_iac/backends/managed_folder.py"} <= set(names)

@@ -25,6 +25,8 @@ EXPECTED_COMPONENTS = {
     "python-runnables/sync-state/runnable.json",
     "python-runnables/detect-drift/runnable.json",
     "python-steps/check-drift/step.json",
+    "python-runnables/plan-from-config/runnable.json",
+    "python-steps/check-config/step.json",
 }
 SUPPORTED_PYTHONS = ["PYTHON39", "PYTHON310", "PYTHON311", "PYTHON312"]
 

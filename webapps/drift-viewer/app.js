@@ -13,6 +13,9 @@
   var SEARCH_DELAY_MS = 150;
   var CHANGE_KINDS = ["added", "removed", "modified"];
   var SYMBOLS = {added: "+", removed: "\u2212", modified: "~"};
+  var PLAN_SYMBOLS = {create: "+", update: "~", replace: "\u2212/+", "delete": "\u2212", adopt: "<="};
+  var PLAN_ACTIONS = [["adopt", "Import"], ["create", "Create"], ["update", "Update"], ["replace", "Replace"],
+    ["delete", "Delete"]];
 
   // -- DOM helpers ---------------------------------------------------------------------------------------
 
@@ -215,12 +218,12 @@
     this.summaryNode = h("div", {className: "iac-summary"});
     this.typesNode = h("table", {className: "iac-table iac-types"});
     this.typeSelect = h("select", {"aria-label": "Filter by type", className: "iac-filter-type"});
-    this.changeSelect = h("select", {"aria-label": "Filter by change", className: "iac-filter-change"}, [
-      h("option", {value: "", text: "All changes"}),
-      h("option", {value: "added", text: "Added"}),
-      h("option", {value: "removed", text: "Removed"}),
-      h("option", {value: "modified", text: "Modified"})
-    ]);
+    // A plan filters on its actions (create, update...), a drift report on its changes (added, removed...).
+    var choices = this.options.filterChoices || [["added", "Added"], ["removed", "Removed"], ["modified", "Modified"]];
+    this.changeSelect = h("select", {"aria-label": "Filter by change", className: "iac-filter-change"},
+      [h("option", {value: "", text: this.options.allText || "All changes"})].concat(choices.map(function (choice) {
+        return h("option", {value: choice[0], text: choice[1]});
+      })));
     this.searchInput = h("input", {
       type: "search", className: "iac-search", "aria-label": "Search",
       placeholder: "Search ids, names, changed paths, users"
@@ -261,7 +264,7 @@
     this.index = index;
     this.details = {};
     this.rows = (index.rows || []).map(function (row) {
-      var haystack = [row.address, row.name, row.last_modified_by].concat(row.paths || []).join("\n");
+      var haystack = [row.address, row.name, row.last_modified_by, row.action].concat(row.paths || []).join("\n");
       return {row: row, haystack: haystack.toLowerCase()};
     });
     this.messageNode.hidden = true;
@@ -273,12 +276,14 @@
 
   DiffView.prototype.renderSummary = function () {
     var summary = this.index.summary || {};
-    var parts = CHANGE_KINDS.concat(["unchanged"]).map(function (kind) {
+    var kinds = this.options.summaryKinds || CHANGE_KINDS.concat(["unchanged"]);
+    var parts = kinds.map(function (kind) {
       return h("span", {className: "iac-count-" + kind, dataset: {count: kind}}, [
         h("strong", {className: "iac-count-value", text: summary[kind] || 0}), " " + kind
       ]);
     });
-    var changed = CHANGE_KINDS.reduce(function (total, kind) { return total + (summary[kind] || 0); }, 0);
+    var changed = this.options.summaryKinds ? (this.index.rows || []).length :
+      CHANGE_KINDS.reduce(function (total, kind) { return total + (summary[kind] || 0); }, 0);
     appendAll(clear(this.summaryNode), [
       h("span", {className: changed ? "iac-verdict iac-verdict-drift" : "iac-verdict iac-verdict-clean",
         text: changed ? this.options.changedText : this.options.cleanText})
@@ -314,9 +319,10 @@
   DiffView.prototype.applyFilters = function () {
     var type = this.typeSelect.value;
     var change = this.changeSelect.value;
+    var key = this.options.filterKey || "change";
     var query = this.searchInput.value.trim().toLowerCase();
     this.filtered = this.rows.filter(function (item) {
-      return (!type || item.row.type === type) && (!change || item.row.change === change) &&
+      return (!type || item.row.type === type) && (!change || item.row[key] === change) &&
         (!query || item.haystack.indexOf(query) >= 0);
     });
     this.page = 0;
@@ -363,13 +369,16 @@
     var details = h("div", {className: "iac-details", hidden: "hidden"});
     var who = attribution(row);
     var head = h("button", {type: "button", className: "iac-row-head", "aria-expanded": "false"}, [
-      h("span", {className: "iac-badge iac-" + row.change, text: (SYMBOLS[row.change] || "?") + " " + row.change}),
+      h("span", {className: "iac-badge iac-" + row.change, text: (row.action ? PLAN_SYMBOLS[row.action] || "?" :
+        SYMBOLS[row.change] || "?") + " " + (row.action || row.change)}),
+      row.refused ? h("span", {className: "iac-refused", text: "refused"}) : null,
       h("span", {className: "iac-type", text: row.type}),
       h("span", {className: "iac-name", text: displayName(row), title: row.address}),
       row.change === "modified" ? h("span", {className: "iac-changes", text: plural(row.change_count, "attribute")}) : null,
       who ? h("span", {className: "iac-who", text: who}) : null
     ]);
-    var node = h("div", {className: "iac-row", dataset: {change: row.change, type: row.type}}, [head, details]);
+    var data = row.action ? {change: row.change, type: row.type, action: row.action} : {change: row.change, type: row.type};
+    var node = h("div", {className: "iac-row", dataset: data}, [head, details]);
     head.addEventListener("click", function () {
       var open = head.getAttribute("aria-expanded") === "true";
       head.setAttribute("aria-expanded", open ? "false" : "true");
@@ -399,14 +408,23 @@
 
   DiffView.prototype.renderDetails = function (row, change, node) {
     var who = attribution(change);
-    node.appendChild(h("p", {className: "iac-attribution", text: who ? who.charAt(0).toUpperCase() + who.slice(1) :
-      "DSS recorded no author for the latest version."}));
+    if (change.notes) {  // a plan's operation: its notes (changed outside the config by X at T, replace, refused)
+      appendAll(node, (change.notes.length ? change.notes : ["No change made outside the config."]).map(function (note) {
+        return h("p", {className: "iac-attribution iac-plan-note", text: note.charAt(0).toUpperCase() + note.slice(1)});
+      }));
+    } else {
+      node.appendChild(h("p", {className: "iac-attribution", text: who ? who.charAt(0).toUpperCase() + who.slice(1) :
+        "DSS recorded no author for the latest version."}));
+    }
     if (change.change === "added") {
       appendAll(node, [h("p", {text: this.options.addedText}), h("pre", {className: "iac-value", text: formatValue(change.after)})]);
     } else if (change.change === "removed") {
       appendAll(node, [h("p", {text: this.options.removedText}), h("pre", {className: "iac-value", text: formatValue(change.before)})]);
     } else {
       node.appendChild(renderAttributeChanges(change.attribute_changes || []));
+    }
+    if (change.notes && change.change === "modified" && !(change.attribute_changes || []).length && change.after) {
+      node.appendChild(h("pre", {className: "iac-value", text: formatValue(change.after)}));
     }
     var attributes = this.options.attributes(row, this.index);
     if (attributes) {
@@ -474,10 +492,11 @@
 
   var page = {
     env: null, environments: [], liveChecks: false, viewer: null, state: null, history: [], reports: [],
-    busy: false, messageTimer: null
+    busy: false, messageTimer: null, plans: [], plansLoaded: false
   };
   var driftView = null;
   var compareView = null;
+  var planView = null;
 
   function showMessage(text, kind) {
     var node = byId("iac-message");
@@ -547,6 +566,10 @@
       appendAll(clear(select), page.environments.map(function (env) { return h("option", {value: env, text: env}); }));
       select.value = page.env;
       select.disabled = page.environments.length < 2;
+      if (!byId("iac-tab-plans").hidden && !page.plansLoaded) {  // the Plans tab was opened before this answer
+        page.plansLoaded = true;
+        loadPlans();
+      }
     });
   }
 
@@ -721,8 +744,73 @@
     }).catch(function (error) { showMessage(error.message); });
   }
 
+  // -- the Plans tab: plans stored by the plan macro, newest first ---------------------------------------
+
+  function planLabel(entry, position) {
+    var when = formatTime(entry.created_at || reportTime(entry.id));
+    return (position === 0 ? "Latest: " : "") + when + (entry.made_by ? " by " + entry.made_by : "");
+  }
+
+  function loadPlans(selected) {
+    return api("/api/plans", {env: page.env}).then(function (data) {
+      page.plans = data.plans || [];
+      var select = byId("iac-plan");
+      appendAll(clear(select), page.plans.map(function (entry, position) {
+        return h("option", {value: entry.id, text: planLabel(entry, position)});
+      }));
+      select.disabled = !page.plans.length;
+      if (selected) {
+        select.value = selected;
+      }
+      return loadPlan(select.value || null);
+    }, function (error) {
+      page.plans = [];
+      clear(byId("iac-plan"));
+      planView.showMessage(error.message);
+      showPlanFacts(null);
+    });
+  }
+
+  function loadPlan(id) {
+    if (!id) {
+      planView.showMessage("No stored plan yet: run the macro \u201cDataiku IaC: plan from config\u201d in DSS.");
+      showPlanFacts(null);
+      return Promise.resolve();
+    }
+    return api("/api/plan", {env: page.env, id: id}).then(function (index) {
+      planView.show(index);
+      showPlanFacts(index);
+    }, function (error) {
+      planView.showMessage(error.message);
+      showPlanFacts(null);
+    });
+  }
+
+  function showPlanFacts(index) {
+    var context = index ? index.context || {} : {};
+    setText("iac-plan-made-by", index ? context.made_by || "unknown" : null);
+    setText("iac-plan-made-at", index ? formatTime(context.created_at) : null);
+    setText("iac-plan-state", index ? (context.state_serial === null || context.state_serial === undefined ?
+      "none (first plan)" : "serial " + context.state_serial) : null);
+    setText("iac-plan-config", index ? context.config_dir : null);
+    setText("iac-plan-summary", index ? planSummaryLine(index.summary || {}) : "");
+    // The place of the Apply button (next: apply a stored plan, writers only, behind a confirmation).
+    byId("iac-plan-actions").hidden = true;
+  }
+
+  function planSummaryLine(summary) {
+    var parts = summary.adopt ? [summary.adopt + " to import"] : [];
+    parts = parts.concat([summary.create + " to add", summary.update + " to change", summary.replace +
+      " to replace", summary["delete"] + " to destroy"].map(function (text) { return text.replace("undefined", "0"); }));
+    return "Plan: " + parts.join(", ") + "." + (summary.refused ? " Refused: " + summary.refused + " (protect: true)." : "");
+  }
+
   function selectTab(name) {
-    ["drift", "history"].forEach(function (tab) {
+    if (name === "plans" && !page.plansLoaded && page.env) {
+      page.plansLoaded = true;
+      loadPlans();
+    }
+    ["drift", "history", "plans"].forEach(function (tab) {
       var active = tab === name;
       byId("iac-tab-" + tab).hidden = !active;
       var button = byId("iac-tab-" + tab + "-button");
@@ -769,6 +857,11 @@
     });
     byId("iac-env").addEventListener("change", function (event) {
       page.env = event.target.value;
+      page.plansLoaded = false;
+      if (!byId("iac-tab-plans").hidden) {
+        page.plansLoaded = true;
+        loadPlans();
+      }
       loadAll();
     });
     byId("iac-report").addEventListener("change", function (event) { loadReport(event.target.value); });
@@ -777,7 +870,22 @@
     byId("iac-confirm-yes").addEventListener("click", accept);
     byId("iac-confirm-no").addEventListener("click", function () { byId("iac-confirm").hidden = true; });
     byId("iac-compare").addEventListener("click", compare);
-    ["drift", "history"].forEach(function (tab) {
+    planView = new DiffView(byId("iac-plan-view"), {
+      changedText: "DSS differs from the config: apply would run these operations, in this order",
+      cleanText: "No changes: DSS matches the config.",
+      addedText: "Created by apply, with these attributes from the config:",
+      removedText: "Deleted by apply: the config no longer names it.",
+      summaryKinds: ["adopt", "create", "update", "replace", "delete"],
+      filterChoices: PLAN_ACTIONS,
+      filterKey: "action",
+      allText: "All actions",
+      change: function (row, index) {
+        return ["/api/plan/operation", {env: page.env, id: index.source.id, address: row.address}];
+      },
+      attributes: function () { return null; }
+    });
+    byId("iac-plan").addEventListener("change", function (event) { loadPlan(event.target.value); });
+    ["drift", "history", "plans"].forEach(function (tab) {
       byId("iac-tab-" + tab + "-button").addEventListener("click", function () { selectTab(tab); });
     });
     updateButtons();

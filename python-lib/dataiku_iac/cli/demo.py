@@ -151,6 +151,8 @@ class DemoRun:
         missed = sorted({edit.address for edit in edits} - {c["address"] for c in report["resource_changes"]})
         if missed:
             raise DataikuIaCError(f"The demo's edits of {', '.join(missed)} were not detected as drift.")
+        out(f"    In the drift viewer: dataiku-iac serve --state-dir {self.state_dir} --env {DEMO_ENVIRONMENT}  "
+            "(then open http://127.0.0.1:8080)")
         out("")
         out("Every edit was detected. Next: 'dataiku-iac emulator' serves this DSS for your own tries; "
             "docs/cli.md lists the commands.")

@@ -19,10 +19,15 @@ _HOMES = {
         "run_detect_drift", "run_sync", "sync_macro",
     ),
     "config": (
-        "CheckParams", "DriftParams", "FolderRef", "SyncParams", "parse_check_params", "parse_drift_params",
-        "parse_sync_params",
+        "CheckParams", "DriftParams", "FolderRef", "PlanParams", "SyncParams", "parse_check_params",
+        "parse_drift_params", "parse_plan_params", "parse_sync_params",
     ),
     "messages": ("user_message",),
+    "planning": (
+        "PLAN_COUNT_VARIABLE", "PLAN_SUMMARY_VARIABLE", "ConfigCheck", "ConfigDiffersError", "PlanOutcome",
+        "check_config_step", "plan_macro", "run_plan",
+    ),
+    "plans": ("PlanStore",),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

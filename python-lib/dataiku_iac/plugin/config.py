@@ -191,3 +191,42 @@ def _mapping(config: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
     if not isinstance(config, Mapping):
         raise ConfigError("Parameters: expected the form's values as a JSON object")
     return config
+
+
+# -- plan from config (issue 14) ---------------------------------------------------------------------------
+
+LABEL_CONFIG_FOLDER = "Config folder"
+LABEL_CONFIG_PATH = "Path in the config folder"
+LABEL_FAIL_ON_CHANGES = "Fail the scenario when DSS differs from the config"
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """The plan macro's and the check-config step's form: where the config is, and the state to plan from."""
+
+    config_folder: FolderRef
+    config_path: str
+    folder: FolderRef
+    environment: str
+    fail_on_changes: bool = True
+
+
+def parse_plan_params(config: Optional[Mapping[str, Any]], project_key: str) -> PlanParams:
+    """The plan macro's (and the check-config step's) parameters."""
+    from .config_folder import normalize_config_path
+
+    config = _mapping(config)
+    folder = parse_folder(config.get("state_folder"), project_key)
+    value = config.get("config_folder")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: choose the managed folder that holds the config "
+                          "(dataiku-iac.yml and projects/)")
+    if not isinstance(value, str):
+        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: expected a managed folder, got {type(value).__name__}")
+    return PlanParams(
+        config_folder=FolderRef(project_key, value.strip()),
+        config_path=normalize_config_path(config.get("config_path")),
+        folder=folder,
+        environment=parse_environment(config.get("environment")),
+        fail_on_changes=parse_bool(config.get("fail_on_changes"), True, LABEL_FAIL_ON_CHANGES),
+    )

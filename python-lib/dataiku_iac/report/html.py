@@ -98,11 +98,16 @@ def render_html(report: Mapping[str, Any], title: Optional[str] = None, full_pag
     fragment = _fragment(report, page_title)
     if not full_page:
         return fragment
+    return html_page(page_title, fragment)
+
+
+def html_page(title: str, fragment: str) -> str:
+    """A self-contained page around a fragment: no script may run (CSP), every style inline."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{_e(page_title)}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
+        f"<title>{_e(title)}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, List, Mapping, Optional
 
 from .. import __version__
 from ..plan.model import SYMBOLS, summary_line
-from .html import _CSP, _CSS, _attributes_dump, _changes_table, _e
+from .html import _CSS, _attributes_dump, _changes_table, _e, html_page
 from .plan_text import _header_notes, display_address
 
 # The drift page's classes for each action (green added, yellow modified, red removed).
@@ -24,12 +24,7 @@ def render_plan_html(plan: Mapping[str, Any], title: Optional[str] = None, full_
     fragment = _fragment(plan, page_title)
     if not full_page:
         return fragment
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{_e(page_title)}</title>\n</head>\n<body>\n{fragment}\n</body>\n</html>\n"
-    )
+    return html_page(page_title, fragment)
 
 
 def _fragment(plan: Mapping[str, Any], title: str) -> str:

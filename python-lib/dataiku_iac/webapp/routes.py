@@ -12,6 +12,9 @@ Routes (every one takes ``env``, default: the context's environment)::
     GET  /api/compare?env=&from=&to=               index of the diff between two saved serials
     GET  /api/compare/change?env=&from=&to=&address=
     GET  /api/resource?env=&address=&serial=       one resource's attributes (current state or a serial)
+    GET  /api/plans?env=                           stored plans (plan macro), newest first, who and when
+    GET  /api/plan?env=&id=                        a stored plan's index (the newest without id)
+    GET  /api/plan/operation?env=&id=&address=     one operation of that plan, with its attribute changes
     POST /api/check?env=                           start a live drift check (202, a job); writers only
     POST /api/accept?env=  {"report", "expected_serial"}  store the reviewed report's live state as the
                                                    baseline (202, a job); writers of every covered project
@@ -45,6 +48,7 @@ from .errors import (
     error_body,
 )
 from .jobs import JobRunner
+from .plans import plan_index, plan_operation, plan_store
 from .reports import ReportCache, compare_report, stored_report
 from .views import find_change, project_keys_of, report_index, resource_view, state_summary
 
@@ -76,6 +80,9 @@ def register_routes(app: Flask, context_provider: ContextProvider) -> None:
         ("/compare", routes.compare, ["GET"]),
         ("/compare/change", routes.compare_change, ["GET"]),
         ("/resource", routes.resource, ["GET"]),
+        ("/plans", routes.plans, ["GET"]),
+        ("/plan", routes.plan, ["GET"]),
+        ("/plan/operation", routes.plan_operation, ["GET"]),
         ("/check", routes.check, ["POST"]),
         ("/accept", routes.accept, ["POST"]),
         ("/jobs/<job_id>", routes.job, ["GET"]),
@@ -169,6 +176,33 @@ class _Routes:
         address = _address()
         serial = _serial_arg("serial", required=False)
         return json_response(resource_view(backend.load(serial), address))
+
+    # -- stored plans (the Plans tab) ---------------------------------------------------------------
+
+    def plans(self) -> Response:
+        env, backend = self._backend()
+        entries = [entry.to_dict() for entry in plan_store(backend).entries()]
+        return json_response({"environment": env, "plans": entries})
+
+    def plan(self) -> Response:
+        env, backend = self._backend()
+        plan_id, document = self._stored_plan(env, backend)
+        return json_response(plan_index(plan_id, document, env))
+
+    def plan_operation(self) -> Response:
+        env, backend = self._backend()
+        address = _address()
+        plan_id, document = self._stored_plan(env, backend)
+        return json_response(plan_operation(plan_id, document, address))
+
+    def _stored_plan(self, env: str, backend: Any) -> Any:
+        store = plan_store(backend)
+        plan_id = _optional_arg("id")
+        if plan_id is not None and len(plan_id) > _MAX_NAME:
+            raise BadRequestError("Plan id too long")
+        plan_id = store.resolve(plan_id)
+        # A stored plan never changes under its id (its name is its time), so it is parsed once.
+        return plan_id, self.cache.get_or_build(("plan", env, plan_id), lambda: store.load(plan_id))
 
     def job(self, job_id: str) -> Response:
         if not _JOB_ID.fullmatch(job_id):
