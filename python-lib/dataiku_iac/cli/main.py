@@ -40,6 +40,7 @@ COMMANDS = {
     "state": "restore a serial, or break a stuck lock",
     "validate": "check a config directory (YAML, schema, references, flow, variables)",
     "plan": "show what apply would change in DSS to match a config (read-only)",
+    "apply": "write a plan to DSS (a saved plan file, or a fresh plan you approve)",
     "generate": "write the config of live DSS projects (and record them as managed)",
     "emulator": "serve an emulated DSS on 127.0.0.1 (for trying the tool)",
     "demo": "run the drift demo on an embedded, emulated DSS",
