@@ -38,9 +38,23 @@ def client(emulator: DSSEmulator) -> Any:
     return make_client(emulator.url, emulator.api_key, timeout=10.0, retries=1)
 
 
-@pytest.fixture
-def manager(backend: LocalFileBackend, client: Any) -> StateManager:
-    return StateManager(backend, client, "dev", retry_backoff=0.01)
+class FullManager(StateManager):
+    """A manager whose drift checks and refreshes always read in full (``--full``)."""
+
+    def detect_drift(self, *args: Any, **kwargs: Any) -> DriftResult:
+        kwargs["full"] = True
+        return super().detect_drift(*args, **kwargs)
+
+    def refresh(self, *args: Any, **kwargs: Any) -> RefreshResult:
+        kwargs["full"] = True
+        return super().refresh(*args, **kwargs)
+
+
+#: Every test of a manager runs in both sync modes: incremental (the default) and full.
+@pytest.fixture(params=["incremental", "full"])
+def manager(request: Any, backend: LocalFileBackend, client: Any) -> StateManager:
+    kind = StateManager if request.param == "incremental" else FullManager
+    return kind(backend, client, "dev", retry_backoff=0.01)
 
 
 # -- seed requirements -----------------------------------------------------------------------------------
@@ -220,7 +234,9 @@ def test_drift_report(manager: StateManager, client: Any) -> None:
     report = manager.detect_drift().to_report()
     json.dumps(report)
     assert set(report["context"]) == {"environment", "baseline_serial", "baseline_lineage", "baseline_updated_at",
-                                      "checked_at", "project_keys", "has_drift"}
+                                      "checked_at", "project_keys", "has_drift", "sync_mode"}
+    incremental = not isinstance(manager, FullManager)
+    assert report["context"]["sync_mode"] == ("incremental, 6 reused" if incremental else "full (--full)")
     assert report["context"]["environment"] == "dev" and report["context"]["baseline_serial"] == 1
     assert report["context"]["project_keys"] == [KEY] and report["context"]["has_drift"] is True
     assert report["summary"]["added"] == 1
@@ -257,7 +273,7 @@ def test_a_failed_read_never_looks_like_a_deletion(manager: StateManager, emulat
     manager.refresh([KEY])
     emulator.inject_fault("GET", r"/recipes/compute_customers_prepared$", status=500, count=100)
     with pytest.raises(SyncError) as caught:
-        manager.detect_drift()
+        manager.detect_drift(full=True)  # incremental, an unchanged recipe is not read at all
     assert f"recipe.{KEY}.compute_customers_prepared" in caught.value.failures
 
 

@@ -38,6 +38,8 @@ class Scenario(StoredObject):
             "shortDesc": d.get("shortDesc", ""),
             "description": d.get("description", ""),
             "automationLocal": bool(d.get("automationLocal", False)),
+            # DSS's scenario list items are taggable-object items: they carry the version tag.
+            "versionTag": copy.deepcopy(d.get("versionTag", {})),
         }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .accept import accept_report, drift_context
@@ -24,6 +24,7 @@ from .redaction_key import KeyLike
 from .report.json_report import diffs_to_json
 from .sync.base import ResourceSync
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
+from .sync.incremental import DEFAULT_MAX_AGE, SyncMode, baseline_index, stamp_after, usable_baseline
 from .sync.rules import RuleLike, SyncRules
 from .timeutil import utc_now
 
@@ -46,6 +47,8 @@ class DriftResult:
     include_children: bool = True
     #: Set when the baseline's secrets were redacted with another key (their changes could not be compared).
     redaction_notice: Optional[str] = None
+    #: Whether the check reused the baseline's unchanged objects (incremental) or read everything (full).
+    sync_mode: Optional[SyncMode] = None
 
     def changes(self) -> List[ResourceDiff]:
         """The diffs that are not UNCHANGED."""
@@ -57,6 +60,8 @@ class DriftResult:
                                 project_keys=self.project_keys, has_drift=self.has_drift)
         if self.redaction_notice:
             context["redaction_notice"] = self.redaction_notice
+        if self.sync_mode is not None:
+            context["sync_mode"] = self.sync_mode.describe()
         return diffs_to_json(self.diffs, context=context)
 
 
@@ -68,6 +73,7 @@ class RefreshResult:
     state: State
     diffs: List[ResourceDiff]
     saved: bool
+    sync_mode: Optional[SyncMode] = None
 
     def changes(self) -> List[ResourceDiff]:
         """The diffs that are not UNCHANGED."""
@@ -82,13 +88,16 @@ class StateManager:
     retry policy). ``redaction_key`` marks secrets (default: :func:`dataiku_iac.redaction_key.resolve_key`;
     inside DSS, :func:`~dataiku_iac.redaction_key.key_from_dss_user_secrets`). ``ignore_rules`` are added to
     the built-in rules (:class:`IgnoreRule` or ``{"resource_type", "path", "reason"}``). ``progress(done,
-    total)`` is called as objects are read.
+    total)`` is called as objects are read. ``full_read_max_age``: drift checks and refreshes reuse the stored
+    state's unchanged objects (incremental) only while its last full read is younger than this.
     """
 
     def __init__(self, backend: StateBackend, client: Any, environment: str, *, workers: int = DEFAULT_WORKERS,
                  ignore_rules: Iterable[RuleLike] = (), progress: Optional[ProgressCallback] = None,
-                 retry_backoff: Optional[float] = None, redaction_key: Optional[KeyLike] = None) -> None:
+                 retry_backoff: Optional[float] = None, redaction_key: Optional[KeyLike] = None,
+                 full_read_max_age: timedelta = DEFAULT_MAX_AGE) -> None:
         self.backend = backend
+        self.full_read_max_age = full_read_max_age
         self.client = ensure_pool(client, workers, backoff=retry_backoff)
         self.environment = environment
         self.rules = SyncRules(ignore_rules, redaction_key=redaction_key)
@@ -149,6 +158,7 @@ class StateManager:
         """A fresh state of several projects (:class:`ResourceNotFoundError` if one does not exist)."""
         if isinstance(project_keys, str):
             project_keys = [project_keys]
+        # No sync stamp: the seed's flow (sync, then save_state) stores it unchanged; refresh() stamps.
         return self._state_of(self.engine.sync(list(project_keys), include_children).resources)
 
     def sync_all(self, include_children: bool = True) -> State:
@@ -158,32 +168,34 @@ class StateManager:
     # -- drift ------------------------------------------------------------------------------------------
 
     def detect_drift(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
-                     all_projects: bool = False) -> DriftResult:
+                     all_projects: bool = False, full: bool = False) -> DriftResult:
         """Sync live and diff against the stored state; writes nothing.
 
         ``project_keys=None`` checks the projects of the stored state; ``all_projects`` every project the key
         can read (and those of the stored state). Raises :class:`StateNotFoundError` without a stored state.
+        Objects whose DSS version tag did not move are the stored ones (incremental) unless ``full`` or the
+        stored state cannot serve (:func:`dataiku_iac.sync.incremental.usable_baseline`).
         """
         baseline = self.backend.load()
         keys = self._scope(baseline, project_keys, all_projects)
-        live = self._sync_live(baseline, keys, include_children)
+        live, mode = self._sync_live(baseline, keys, include_children, full)
         scoped = _scoped_state(baseline, keys, include_children)
         compared, notice = self._comparable(scoped, live)
         diffs = DiffEngine().diff(compared, live)
         summary = DiffEngine().summary(diffs)
         has_drift = any(d.change_type is not ChangeType.UNCHANGED for d in diffs)
         return DriftResult(scoped, live, diffs, has_drift, summary, utc_now(), self.environment, keys, include_children,
-                           redaction_notice=notice)
+                           redaction_notice=notice, sync_mode=mode)
 
     def refresh(self, project_keys: Optional[Sequence[str]] = None, include_children: bool = True,
                 all_projects: bool = False, force: bool = False,
-                authorize: Optional[Callable[[List[str]], None]] = None) -> RefreshResult:
+                authorize: Optional[Callable[[List[str]], None]] = None, full: bool = False) -> RefreshResult:
         """Sync and store, under the backend's lock, as the successor of the stored state.
 
         Resources of projects outside the scope are kept as stored. ``saved`` is False when nothing changed.
         Without a stored state, ``project_keys`` or ``all_projects`` is required. ``authorize(keys)`` is
         called with the projects whose baseline the refresh replaces, before DSS is read (it raises to refuse:
-        see :mod:`dataiku_iac.permissions`).
+        see :mod:`dataiku_iac.permissions`). ``full``: read every object (see :meth:`detect_drift`).
         """
         with self.backend.lock("refresh"):
             try:
@@ -197,13 +209,16 @@ class StateManager:
             keys = self._scope(baseline, project_keys, all_projects)
             if authorize is not None:
                 authorize(list(keys))
-            live = self._sync_live(baseline, keys, include_children)
+            live, mode = self._sync_live(baseline, keys, include_children, full)
             diffs = DiffEngine().diff(self._comparable(_scoped_state(baseline, keys, include_children), live)[0], live)
             state = _merged(baseline, live, keys, include_children, self.environment)
+            if include_children:
+                state.sync_stamp = stamp_after(stored, self.rules, mode, keys, self.full_read_max_age)
             previous_serial = stored.serial if stored is not None else None
             self.backend.save(state, force=force)
             self._bound = (state.serial, state.lineage)
-        return RefreshResult(state, diffs, saved=previous_serial is None or state.serial != previous_serial)
+        return RefreshResult(state, diffs, saved=previous_serial is None or state.serial != previous_serial,
+                             sync_mode=mode)
 
     def accept_live(self, result: DriftResult) -> State:
         """Store the live state a drift check reported as the new baseline; returns the stored state.
@@ -222,14 +237,17 @@ class StateManager:
     def _comparable(self, baseline: State, live: State) -> Tuple[State, Optional[str]]:
         """``baseline`` as compared with ``live``: markers of another redaction key count as unchanged, with a
         notice (:func:`dataiku_iac.redaction.align_redaction_keys`); the stored state is never altered."""
-        aligned, notice = align_redaction_keys({rid: r.attributes for rid, r in baseline.resources.items()},
-                                               {rid: r.attributes for rid, r in live.resources.items()},
+        # A resource an incremental sync reused is the baseline's own object: nothing to align there.
+        read = {rid: r.attributes for rid, r in baseline.resources.items() if live.resources.get(rid) is not r}
+        aligned, notice = align_redaction_keys(read, {rid: live.resources[rid].attributes
+                                                      for rid in read if rid in live.resources},
                                                self.rules.redaction_key.key_id)
         if notice is None:
             return baseline, None
         logger.warning("%s", notice.message())
         resources = {rid: Resource(r.resource_type, rid, aligned[rid], replace(r.metadata, checksum=""))
-                     if aligned[rid] is not r.attributes else r for rid, r in baseline.resources.items()}
+                     if aligned.get(rid, r.attributes) is not r.attributes else r
+                     for rid, r in baseline.resources.items()}
         return _with_resources(baseline, resources), notice.message()
 
     def _state_of(self, resources: Iterable[Resource]) -> State:
@@ -245,9 +263,15 @@ class StateManager:
             return list(dict.fromkeys(project_keys))
         return sorted(_project_keys(baseline))
 
-    def _sync_live(self, baseline: State, keys: List[str], include_children: bool) -> State:
-        """The live state of ``keys``; a project gone from DSS is absent (drift) only if the baseline had it."""
-        outcome = self.engine.sync(keys, include_children, missing_ok=True)
+    def _sync_live(self, baseline: State, keys: List[str], include_children: bool,
+                   full: bool = False) -> Tuple[State, SyncMode]:
+        """The live state of ``keys`` and how it was read; a project gone from DSS is absent (drift) only if the
+        baseline had it."""
+        mode = usable_baseline(baseline, self.rules, full=full, max_age=self.full_read_max_age)
+        reuse = baseline_index(baseline, keys) if mode.incremental and include_children else None
+        outcome = self.engine.sync(keys, include_children, missing_ok=True, baseline=reuse)
+        if mode.incremental:
+            mode = SyncMode(True, "", outcome.reused)
         known = _project_keys(baseline)
         unknown = [key for key in outcome.missing_projects if key not in known]
         if unknown:
@@ -256,7 +280,7 @@ class StateManager:
                 "stored state does not know it: check the project key, which is case-sensitive")
         for key in outcome.missing_projects:
             logger.info("project %s is in the stored state but no longer in DSS: its resources are removed", key)
-        return self._state_of(outcome.resources)
+        return self._state_of(outcome.resources), mode
 
 
 def _project_keys(state: State) -> set:
@@ -277,7 +301,8 @@ def _scoped_state(state: State, keys: Sequence[str], include_children: bool) -> 
 def _with_resources(state: State, resources: Dict[str, Resource]) -> State:
     """A copy of ``state`` (same serial, lineage, time) holding ``resources``."""
     return State(version=state.version, serial=state.serial, lineage=state.lineage, environment=state.environment,
-                 updated_at=state.updated_at, resources=resources, base_serial=state.base_serial)
+                 updated_at=state.updated_at, resources=resources, base_serial=state.base_serial,
+                 sync_stamp=dict(state.sync_stamp))
 
 
 def _merged(baseline: State, live: State, keys: Sequence[str], include_children: bool, environment: str) -> State:
@@ -288,4 +313,4 @@ def _merged(baseline: State, live: State, keys: Sequence[str], include_children:
     resources.update(live.resources)
     return State(serial=baseline.serial, lineage=baseline.lineage, environment=environment,
                  resources=dict(sorted(resources.items())), base_serial=baseline.base_serial,
-                 managed=dict(baseline.managed))
+                 managed=dict(baseline.managed), sync_stamp=dict(baseline.sync_stamp))

@@ -8,6 +8,7 @@ writes nothing to DSS nor to the state. ``dataiku-iac plan`` calls it, and so wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, List, Mapping, Optional, Sequence
 
 from .config import Config, DesiredState, build_desired_state, identities_from_state
@@ -16,6 +17,7 @@ from .models.state import State, parse_resource_id, recorded_ids
 from .plan import Plan, make_plan
 from .plan.plan_file import config_digest
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
+from .sync.incremental import DEFAULT_MAX_AGE, SyncMode, baseline_index, usable_baseline
 from .sync.rules import SyncRules
 from .timeutil import format_timestamp, utc_now
 
@@ -27,6 +29,8 @@ class PlanResult:
     plan: Plan
     desired: DesiredState
     live: State
+    #: How live DSS was read (incremental: the stored state's unchanged objects reused).
+    sync_mode: Optional[SyncMode] = None
 
 
 def projects_to_read(config: Config, stored: State) -> List[str]:
@@ -37,21 +41,38 @@ def projects_to_read(config: Config, stored: State) -> List[str]:
 
 
 def read_live(client: Any, project_keys: Sequence[str], *, workers: int = DEFAULT_WORKERS,
-              rules: Optional[SyncRules] = None, progress: Optional[ProgressCallback] = None) -> State:
-    """What DSS holds in ``project_keys`` (a project DSS lacks is simply absent: the plan creates it)."""
+              rules: Optional[SyncRules] = None, progress: Optional[ProgressCallback] = None,
+              baseline: Optional[State] = None) -> State:
+    """What DSS holds in ``project_keys`` (a project DSS lacks is simply absent: the plan creates it); with a
+    ``baseline`` (one :func:`~dataiku_iac.sync.incremental.usable_baseline` accepted), its objects whose
+    version tag did not move are reused."""
+    return _read_live(client, project_keys, workers, rules, progress, baseline)[0]
+
+
+def _read_live(client: Any, project_keys: Sequence[str], workers: int, rules: Optional[SyncRules],
+               progress: Optional[ProgressCallback], baseline: Optional[State]) -> tuple:
     engine = SyncEngine(client, workers=workers, rules=rules, progress=progress)
-    outcome = engine.sync(list(project_keys), include_children=True, missing_ok=True)
-    return State(resources={resource.resource_id: resource for resource in outcome.resources})
+    reuse = baseline_index(baseline, project_keys) if baseline is not None else None
+    outcome = engine.sync(list(project_keys), include_children=True, missing_ok=True, baseline=reuse)
+    return State(resources={resource.resource_id: resource for resource in outcome.resources}), outcome.reused
 
 
 def plan_environment(config: Config, environment: str, client: Any, stored: State,
                      environ: Mapping[str, str], *, dss_url: str = "", workers: int = DEFAULT_WORKERS,
                      rules: Optional[SyncRules] = None,
-                     progress: Optional[ProgressCallback] = None) -> PlanResult:
-    """The plan bringing DSS to the config for ``environment`` (``environ`` gives the ``${env:}`` values)."""
+                     progress: Optional[ProgressCallback] = None, full: bool = False,
+                     full_read_max_age: timedelta = DEFAULT_MAX_AGE) -> PlanResult:
+    """The plan bringing DSS to the config for ``environment`` (``environ`` gives the ``${env:}`` values).
+
+    Live DSS is read incrementally from ``stored`` where safe (see :mod:`dataiku_iac.sync.incremental`);
+    ``full`` reads every object."""
     config.environment(environment)  # an unknown environment fails before any request
     rules = rules or SyncRules()
-    live = read_live(client, projects_to_read(config, stored), workers=workers, rules=rules, progress=progress)
+    mode = usable_baseline(stored, rules, full=full, max_age=full_read_max_age)
+    live, reused = _read_live(client, projects_to_read(config, stored), workers, rules, progress,
+                              stored if mode.incremental else None)
+    if mode.incremental:
+        mode = SyncMode(True, "", reused)
     live.environment = environment
     desired = build_desired_state(config, environment, environ=environ, identities=identities_from_state(live),
                                   recorded_ids=recorded_ids(stored.managed))
@@ -59,4 +80,4 @@ def plan_environment(config: Config, environment: str, client: Any, stored: Stat
                      dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
                      created_at=format_timestamp(utc_now()))
     plan.config_dir = str(config.root)
-    return PlanResult(plan, desired, live)
+    return PlanResult(plan, desired, live, mode)

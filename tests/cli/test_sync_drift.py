@@ -28,6 +28,7 @@ def test_sync_writes_the_state(cli, dss):
     assert result.out.splitlines() == [
         f"Synced 7 resources (1 project, 2 datasets, 1 recipe, 1 scenario, 1 managed folder, 1 saved model) "
         f"from 1 project ({KEY}).",
+        "Mode: full (no incremental baseline).",
         f"State saved to {STATE} (serial 1).",
     ]
     state = LocalFileBackend(STATE).load()
@@ -92,7 +93,7 @@ def test_force_reaches_the_manager(cli, dss, monkeypatch):
 
     monkeypatch.setattr(StateManager, "refresh", spy)
     assert cli("sync", KEY, "--force", "--no-children").code == 0
-    assert seen == {"include_children": False, "all_projects": False, "force": True}
+    assert seen == {"include_children": False, "all_projects": False, "force": True, "full": False}
 
 
 def test_connection_from_flags_and_key_file(cli, dss, monkeypatch, tmp_path):

@@ -324,7 +324,7 @@ def test_refresh_with_persistent_faults_fails_listing_them_in_bounded_time_and_w
     emulator.inject_fault("GET", r"/savedmodels/$", status=503, count=100)
     started = time.monotonic()
     with pytest.raises(SyncError) as caught:
-        manager.refresh()
+        manager.refresh(full=True)  # incremental, the unchanged recipe and scenario would not be read
     elapsed = time.monotonic() - started
     failures = caught.value.failures
     bound = _bound(timeout, retries, margin=0.0) + 2.0

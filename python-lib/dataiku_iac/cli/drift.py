@@ -21,6 +21,7 @@ from .common import (
     selected_projects,
     state_path,
 )
+from .sync import add_full_option
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
     add_selection_options(parser)
     add_state_options(parser)
     add_output_options(parser)
+    add_full_option(parser)
     parser.add_argument("--save-report", action="store_true",
                         help="also keep the JSON report beside the state (<env>.reports/)")
     add_connection_options(parser)
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                                  "'dataiku-iac sync PROJECT_KEY...' (same --env/--state).")
     with dss_state_manager(args) as manager:
         result = manager.detect_drift(project_keys, include_children=not args.no_children,
-                                      all_projects=args.all_projects)
+                                      all_projects=args.all_projects, full=args.full)
     report = result.to_report()
     emit_report(report, args)
     if args.save_report:

@@ -31,6 +31,7 @@ from .common import (
     use_color,
     write_output_file,
 )
+from .sync import add_full_option
 
 EXIT_CHANGES = 2
 
@@ -53,6 +54,7 @@ def add_parser(subparsers: Any) -> None:
                         help="output format (default: text)")
     parser.add_argument("--show-unmanaged", action="store_true",
                         help="list the objects DSS holds that the config does not manage")
+    add_full_option(parser)
     parser.add_argument("--workers", type=positive_int, default=DEFAULT_WORKERS, metavar="N",
                         help=f"concurrent DSS requests (default: {DEFAULT_WORKERS})")
     add_connection_options(parser)
@@ -69,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
     client, url = environment_client(args, config.environment(environment), args.workers)
     with progress_for(args) as progress:
         result = plan_environment(config, environment, client, stored, os.environ, dss_url=url,
-                                  workers=args.workers, progress=progress)
+                                  workers=args.workers, progress=progress, full=args.full)
+    if result.sync_mode is not None:  # on stderr: standard output stays the plan alone
+        err(f"Read DSS: {result.sync_mode.describe()}.")
     document = result.plan.to_dict()
     refused = document["summary"]["refused"]
     sys.stdout.write(render_plan(document, args.format, color=use_color(args), show_unmanaged=args.show_unmanaged))

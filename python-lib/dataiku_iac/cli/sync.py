@@ -18,6 +18,13 @@ from .common import (
 )
 
 
+def add_full_option(parser: Any) -> None:
+    """``--full``: read every object instead of reusing the stored ones whose DSS version tag did not move."""
+    parser.add_argument("--full", action="store_true",
+                        help="read every object from DSS (default: re-read only the objects whose DSS version "
+                             "changed since the state, when the state allows it; see docs/cli.md)")
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sync", help="read DSS and save its objects as the state",
@@ -27,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_selection_options(parser)
     add_state_options(parser)
+    add_full_option(parser)
     parser.add_argument("--force", action="store_true",
                         help="save even over a state of another lineage or a newer serial")
     add_connection_options(parser)
@@ -46,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
         backend = manager.backend
         had_state = backend.exists()
         result = manager.refresh(project_keys, include_children=not args.no_children,
-                                 all_projects=args.all_projects, force=args.force)
+                                 all_projects=args.all_projects, force=args.force, full=args.full)
     state = result.state
     synced = sorted(_project_keys(state.resources.values(), project_keys))
     out(f"Synced {len(state.resources)} resources ({describe_counts(state.counts_by_type())}) "
         f"from {_projects_text(synced)}.")
+    if result.sync_mode is not None:
+        out(f"Mode: {result.sync_mode.describe()}.")
     changes = diffs_to_json(result.diffs)
     if had_state and has_changes(changes):
         out(f"Since the previous state: {change_figures(changes)}.")

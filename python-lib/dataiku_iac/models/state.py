@@ -97,10 +97,14 @@ class ResourceMetadata:
     checksum: str = ""
     last_modified_by: Optional[str] = None
     last_modified_at: Optional[datetime] = None
+    #: DSS's ``versionTag.versionNumber`` when the object was read (with ``last_modified_at``, the version tag an
+    #: incremental sync compares with the listing's to reuse the attributes); None when DSS gave none.
+    version_number: Optional[int] = None
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form written to the state file."""
-        return {
+        """The JSON form written to the state file (``version_number`` only when known: older readers and
+        states stay as they were)."""
+        data = {
             "deployed_at": format_timestamp(self.deployed_at),
             "deployed_by": self.deployed_by,
             "dataiku_internal_id": self.dataiku_internal_id,
@@ -110,6 +114,9 @@ class ResourceMetadata:
                 format_timestamp(self.last_modified_at) if self.last_modified_at is not None else None
             ),
         }
+        if self.version_number is not None:
+            data["version_number"] = self.version_number
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "metadata") -> ResourceMetadata:
@@ -125,6 +132,7 @@ class ResourceMetadata:
             last_modified_at=(
                 _timestamp(last_modified_at, f"{where}.last_modified_at") if last_modified_at else None
             ),
+            version_number=_optional(data, "version_number", int, where),
         )
 
 
@@ -226,6 +234,10 @@ class State:
     base_serial: Optional[int] = field(default=None, compare=False, repr=False)
     #: Which objects the config manages (format v2): resource id -> :class:`ManagedEntry`.
     managed: Dict[str, ManagedEntry] = field(default_factory=dict)
+    #: How the resources were read (format v2's optional ``sync`` section, see :mod:`dataiku_iac.sync.incremental`):
+    #: tool version, ignore-rules digest, redaction key id, time of the last full read. Empty: unknown (a state
+    #: written before incremental syncs, or by hand): the next sync reads everything.
+    sync_stamp: Dict[str, Any] = field(default_factory=dict)
 
     def get_resource(self, resource_id: str) -> Optional[Resource]:
         """The resource with this id, or None."""
@@ -270,7 +282,7 @@ class State:
             modified_at = metadata.last_modified_at
             entries[rid] = [metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by,
                             format_timestamp(modified_at) if modified_at is not None else None]
-        return _fingerprint(self.environment, entries, self._managed_dict())
+        return _fingerprint(self.environment, entries, self._managed_dict(), self.sync_stamp)
 
     def _managed_dict(self) -> Dict[str, Any]:
         return {rid: self.managed[rid].to_dict() for rid in sorted(self.managed)}
@@ -289,6 +301,7 @@ class State:
             "updated_at": format_timestamp(self.updated_at),
             "resources": {rid: self.resources[rid].to_dict() for rid in sorted(self.resources)},
             "managed": self._managed_dict(),
+            **({"sync": dict(self.sync_stamp)} if self.sync_stamp else {}),
         }
 
     @classmethod
@@ -319,6 +332,7 @@ class State:
             resources=resources,
             base_serial=serial,
             managed=_managed_from(data, version),
+            sync_stamp=dict(_optional(data, "sync", dict, "state") or {}),
         )
 
 
@@ -349,6 +363,7 @@ def content_fingerprint_of(document: Mapping[str, Any]) -> str:
         document["environment"],
         {rid: _fingerprint_entry(resource["metadata"]) for rid, resource in document["resources"].items()},
         dict(sorted((document.get("managed") or {}).items())),
+        document.get("sync") or {},
     )
 
 
@@ -362,10 +377,13 @@ def _fingerprint_entry(metadata: Mapping[str, Any]) -> List[Any]:
     ]
 
 
-def _fingerprint(environment: Any, entries: Dict[str, List[Any]], managed: Optional[Mapping[str, Any]] = None) -> str:
+def _fingerprint(environment: Any, entries: Dict[str, List[Any]], managed: Optional[Mapping[str, Any]] = None,
+                 sync_stamp: Optional[Mapping[str, Any]] = None) -> str:
     body: Dict[str, Any] = {"environment": environment, "resources": entries}
     if managed:  # left out when empty, so a version 1 state keeps its fingerprint once upgraded
         body["managed"] = managed
+    if sync_stamp:  # a new full read (a new stamp) is worth a save: it restarts the incremental age
+        body["sync"] = dict(sync_stamp)
     return sha256_hex(body)
 
 

@@ -180,7 +180,7 @@ def run_detect_drift(client: Any, project_key: str, params: DriftParams, *, prog
     folder = resolve_folder(client, params.folder)
     backend = ManagedFolderBackend(folder, params.environment, **dict(backend_options or {}))
     manager = dss_state_manager(backend, client, params.environment, progress)
-    result = manager.detect_drift(include_children=params.include_children)
+    result = manager.detect_drift(include_children=params.include_children, full=params.full_read)
     report = result.to_report()
     name, location = save_report_if_possible(backend, report)
     accepted, refused = None, None
@@ -261,7 +261,8 @@ def run_check_drift(client: Any, project_key: str, params: CheckParams, *, progr
     """Sync live, diff against the saved state (ignoring the chosen types), and save the report."""
     backend = build_backend(client, params.folder, params.environment, **dict(backend_options or {}))
     manager = dss_state_manager(backend, client, params.environment, progress)
-    result = without_types(manager.detect_drift(include_children=params.include_children), params.ignored_types)
+    result = without_types(manager.detect_drift(include_children=params.include_children, full=params.full_read),
+                           params.ignored_types)
     report = result.to_report()
     if params.ignored_types:
         report["context"]["ignored_types"] = list(params.ignored_types)

@@ -28,6 +28,7 @@ LABEL_CHILDREN = "Include children"
 LABEL_ACCEPT = "Accept the live state as the new baseline"
 LABEL_FAIL = "Fail the scenario on drift"
 LABEL_IGNORED = "Resource types to ignore"
+LABEL_FULL = "Full read"
 
 _PROJECT_KEY = re.compile(r"[A-Z0-9_]+")
 
@@ -76,6 +77,8 @@ class DriftParams:
     environment: str
     accept_live_as_baseline: bool
     include_children: bool = True
+    #: Read every object instead of reusing the state's unchanged ones (``--full``).
+    full_read: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class CheckParams:
     fail_on_drift: bool
     ignored_types: Tuple[str, ...]
     include_children: bool = True
+    full_read: bool = False
 
 
 def parse_sync_params(config: Optional[Mapping[str, Any]], project_key: str) -> SyncParams:
@@ -101,6 +105,7 @@ def parse_drift_params(config: Optional[Mapping[str, Any]], project_key: str) ->
     return DriftParams(
         **_shared_fields(config, project_key),
         accept_live_as_baseline=parse_bool(config.get("accept_live_as_baseline"), False, LABEL_ACCEPT),
+        full_read=parse_bool(config.get("full_read"), False, LABEL_FULL),
     )
 
 
@@ -111,6 +116,7 @@ def parse_check_params(config: Optional[Mapping[str, Any]], project_key: str) ->
         **_shared_fields(config, project_key),
         fail_on_drift=parse_bool(config.get("fail_on_drift"), True, LABEL_FAIL),
         ignored_types=parse_resource_types(config.get("ignored_types")),
+        full_read=parse_bool(config.get("full_read"), False, LABEL_FULL),
     )
 
 

@@ -122,6 +122,7 @@ _CONTEXT_LABELS = (
     ("baseline_updated_at", "Baseline saved at"),
     ("baseline_lineage", "Baseline lineage"),
     ("checked_at", "Checked at"),
+    ("sync_mode", "Mode"),
     ("old_state", "Old state"),
     ("old_serial", "Old serial"),
     ("new_state", "New state"),

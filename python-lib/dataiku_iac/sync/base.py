@@ -55,11 +55,13 @@ def version_metadata(definition: Any, internal_id: Optional[str]) -> ResourceMet
     by = tag.get("lastModifiedBy")
     login = by.get("login") if isinstance(by, dict) else by
     millis = tag.get("lastModifiedOn")
+    number = tag.get("versionNumber")
     return ResourceMetadata(
         deployed_at=utc_now(),
         dataiku_internal_id=internal_id,
         last_modified_by=login if isinstance(login, str) and login else None,
         last_modified_at=from_epoch_millis(millis) if isinstance(millis, (int, float)) and millis > 0 else None,
+        version_number=number if isinstance(number, int) and not isinstance(number, bool) and number >= 0 else None,
     )
 
 

@@ -12,6 +12,11 @@ All or nothing: an object that cannot be read (after the retries of the client's
 and :class:`SyncError` lists every failure; the caller writes nothing. Only DSS saying "does not exist" makes
 an object absent. A refused API key stops the sync at once.
 
+Incremental: given a ``baseline`` (resource id -> resource, see :mod:`dataiku_iac.sync.incremental` for when
+one may serve), a listed object whose ``versionTag`` (number and time) equals the baseline's is the baseline's
+resource, with no GET and no list-item check; the others are read as above. A listing without version tags
+(or the project itself) is read as without a baseline.
+
 ``progress(done, total)`` is called from the calling thread; ``total`` grows while listings arrive (each
 listing adds its objects) and is final once every listing is in.
 """
@@ -22,14 +27,14 @@ import logging
 import queue
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..dss.credentials import client_secrets
 from ..dss.errors import is_auth_error, is_not_found, to_library_error
 from ..exceptions import ResourceNotFoundError, SyncError
 from ..models.state import Resource, make_resource_id
 from ..types import CHILD_TYPES as TYPE_CHILD_TYPES
-from .base import ProjectObjectSync, Raw
+from .base import ProjectObjectSync, Raw, version_metadata
 from .dataset import DatasetSync
 from .managed_folder import ManagedFolderSync
 from .project import ProjectSync
@@ -60,6 +65,8 @@ class SyncOutcome:
 
     resources: List[Resource] = field(default_factory=list)
     missing_projects: List[str] = field(default_factory=list)
+    #: How many resources were the baseline's (their version tag had not moved).
+    reused: int = 0
 
 
 @dataclass
@@ -70,6 +77,7 @@ class _Listing:
     resource_type: str
     resources: List[Resource]
     to_read: List[str]
+    reused: int = 0
 
 
 class _Fatal(Exception):
@@ -112,8 +120,8 @@ class SyncEngine:
             raise to_library_error(exc, "listing projects", self._secrets()) from exc
 
     def sync(self, project_keys: Sequence[str], include_children: bool = True,
-             missing_ok: bool = False) -> SyncOutcome:
-        """Read the projects (and their objects); see the module docstring.
+             missing_ok: bool = False, baseline: Optional[Mapping[str, Resource]] = None) -> SyncOutcome:
+        """Read the projects (and their objects); see the module docstring (``baseline``: incremental).
 
         Raises :class:`ResourceNotFoundError` for a project DSS does not have (unless ``missing_ok``: it is
         then listed in ``missing_projects``), :class:`DSSError` for a refused key, :class:`SyncError` when
@@ -122,11 +130,12 @@ class SyncEngine:
         keys = list(dict.fromkeys(project_keys))
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dataiku-iac-sync") as pool:
             run = _SyncRun(self, pool, missing_ok)
+            reuse = baseline or {}
             try:
                 for key in keys:
                     run.submit(("project", key, None), self._read_project, key)
                     for rtype in CHILD_TYPES if include_children else ():
-                        run.submit(("listing", key, rtype), self._list_children, key, rtype)
+                        run.submit(("listing", key, rtype), self._list_children, key, rtype, reuse)
                 run.drain()
             except _Fatal as fatal:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -143,9 +152,17 @@ class SyncEngine:
         raw = self.project_sync.read(key)
         return self.project_sync.to_resource(key, raw)
 
-    def _list_children(self, key: str, rtype: str) -> _Listing:
+    def _list_children(self, key: str, rtype: str, baseline: Mapping[str, Resource]) -> _Listing:
         sync = self.child_syncs[rtype]
-        items = sync.list_items(key)
+        listed = sync.list_items(key)
+        reused: List[Resource] = []
+        items: List[Raw] = []
+        for item in listed:
+            known = baseline.get(make_resource_id(rtype, key, sync.item_name(item))) if baseline else None
+            if known is not None and _same_version(known, item):
+                reused.append(known)
+            else:
+                items.append(item)
         complete = [item for item in items if sync.is_complete(item)]
         if complete and self.verify_lists and not self._list_matches_get(sync, key, complete[0]):
             logger.info("%s list items of %s differ from their definitions: reading each", rtype, key)
@@ -154,8 +171,9 @@ class SyncEngine:
         return _Listing(
             project_key=key,
             resource_type=rtype,
-            resources=[sync.to_resource(key, item) for item in complete],
+            resources=reused + [sync.to_resource(key, item) for item in complete],
             to_read=[sync.item_name(item) for item in items if sync.item_name(item) not in complete_names],
+            reused=len(reused),
         )
 
     def _list_matches_get(self, sync: ProjectObjectSync, key: str, item: Raw) -> bool:
@@ -180,6 +198,14 @@ class SyncEngine:
         return client_secrets(self.client)
 
 
+def _same_version(known: Resource, item: Raw) -> bool:
+    """True when the list item shows the version tag (number and time) the baseline recorded; False when the
+    item has none (that type is read as without a baseline)."""
+    listed = version_metadata(item, None)
+    return (listed.version_number is not None and listed.version_number == known.metadata.version_number
+            and listed.last_modified_at == known.metadata.last_modified_at)
+
+
 def _fingerprint(resource: Resource) -> Tuple[Any, ...]:
     metadata = resource.metadata
     return metadata.checksum, metadata.dataiku_internal_id, metadata.last_modified_by, metadata.last_modified_at
@@ -201,6 +227,7 @@ class _SyncRun:
         self.resources: List[Resource] = []
         self.errors: List[Tuple[str, str, BaseException]] = []  # (project key, what, error)
         self.missing: List[str] = []
+        self.reused = 0
         self.done = 0
         self.total = 0
 
@@ -247,6 +274,7 @@ class _SyncRun:
             return
         listing: _Listing = future.result()
         self.resources.extend(listing.resources)
+        self.reused += listing.reused
         self.done += len(listing.resources)
         self.total += len(listing.resources)
         sync = self.engine.child_syncs[rtype]
@@ -276,4 +304,4 @@ class _SyncRun:
         if failures:
             raise SyncError(failures)
         kept = [r for r in self.resources if r.project_key not in gone]
-        return SyncOutcome(sorted(kept, key=lambda r: r.resource_id), sorted(gone))
+        return SyncOutcome(sorted(kept, key=lambda r: r.resource_id), sorted(gone), self.reused)
