@@ -93,6 +93,13 @@ def role_items(definition: JSONDict, side: str) -> list[tuple[str, JSONDict]]:
     return found
 
 
+def complete_input_items(definition: JSONDict) -> None:
+    """DSS stores every input item with its partition dependencies, ``deps: []`` when none is given (dataikuapi's
+    builders send ``{"ref": ...}`` only; every input of the shared real projects' recipes has ``deps``)."""
+    for _role, item in role_items(definition, "inputs"):
+        item.setdefault("deps", [])
+
+
 def add_virtual_inputs(definition: JSONDict, virtual_inputs: object) -> None:
     """Join and stack builders send their inputs apart (``virtualInputs``); DSS puts them in role ``main``."""
     if not virtual_inputs:
@@ -145,6 +152,7 @@ class RecipesMixin(BackendPart):
         if payload is not ... and payload is not None and not isinstance(payload, str):
             raise BadRequest("Recipe payload must be a string")
         recipe = self.project(key).recipes.get(name)
+        complete_input_items(definition)
         recipe.save(definition, login, self.now())
         if payload is not ...:
             recipe.payload = payload
@@ -176,6 +184,7 @@ class RecipesMixin(BackendPart):
         definition = new_recipe_definition(key, name, recipe_type, proto, raw=raw)
         if not raw:
             self._complete_builder_recipe(project, name, definition, settings, login)
+            complete_input_items(definition)  # a raw creation keeps the prototype as declared
         stamp_created(definition, login, self.now())
         project.recipes.add(Recipe(key, name, definition, default_payload(recipe_type, settings)))
         return {"name": name}

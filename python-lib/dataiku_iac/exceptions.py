@@ -174,6 +174,28 @@ class ConfigError(DataikuIaCError):
     """A user-supplied setting (CLI flag, macro parameter, environment variable) is missing or invalid."""
 
 
+class MissingConnectionError(ConfigError):
+    """The plan puts objects on connections the target DSS instance lacks. ``missing`` maps each connection
+    name (after the environment's remapping) to the resource ids using it."""
+
+    def __init__(self, environment: str, missing: Mapping[str, Sequence[str]], mapping: Mapping[str, str],
+                 available: Sequence[str]) -> None:
+        self.environment = environment
+        self.missing = {name: list(ids) for name, ids in missing.items()}
+        parts = []
+        for name in sorted(self.missing):
+            ids = self.missing[name]
+            shown = ", ".join(ids[:5]) + (f" (and {len(ids) - 5} more)" if len(ids) > 5 else "")
+            parts.append(f"{name!r} (used by {shown})")
+        current = ", ".join(f"{k}: {v}" for k, v in sorted(mapping.items())) or "none"
+        super().__init__(
+            f"The DSS instance of environment {environment!r} has no connection {'; no connection '.join(parts)}. "
+            f"Map each to one it has under environments.{environment}.connections in dataiku-iac.yml "
+            f"(config name: instance name; now {current}), or create it in DSS. "
+            f"The instance has: {', '.join(available[:20]) or 'none'}"
+            + (f" (and {len(available) - 20} more)" if len(available) > 20 else ""))
+
+
 def _one_line(text: str) -> str:
     """``text`` with its line breaks written as ``\\n`` (``\\r``, ``\\u2028``...)."""
     return "".join(_LINE_BREAKS.get(char, char) for char in text)

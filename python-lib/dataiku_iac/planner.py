@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .config import Config, DesiredState, build_desired_state, identities_from_state
 from .dss.credentials import strip_userinfo
+from .exceptions import MissingConnectionError
 from .models.state import State, parse_resource_id, recorded_ids
 from .plan import Plan, make_plan
+from .plan.model import DELETE
 from .plan.plan_file import config_digest
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
 from .sync.incremental import DEFAULT_MAX_AGE, SyncMode, baseline_index, usable_baseline
@@ -80,4 +82,38 @@ def plan_environment(config: Config, environment: str, client: Any, stored: Stat
                      dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
                      created_at=format_timestamp(utc_now()))
     plan.config_dir = str(config.root)
+    check_connections(plan, desired, client, config.environment(environment).connections, environment)
     return PlanResult(plan, desired, live, mode)
+
+
+def connections_used(plan: Plan, desired: DesiredState) -> Dict[str, List[str]]:
+    """Connection name -> the resource ids that the plan creates or updates on it (deletions need none)."""
+    used: Dict[str, List[str]] = {}
+    for operation in plan.operations:
+        if operation.action == DELETE or operation.resource_id not in desired.resources:
+            continue
+        params = desired.resources[operation.resource_id].resource.attributes.get("params")
+        connection = params.get("connection") if isinstance(params, dict) else None
+        if isinstance(connection, str) and connection:
+            used.setdefault(connection, []).append(operation.resource_id)
+    return used
+
+
+def check_connections(plan: Plan, desired: DesiredState, client: Any, mapping: Mapping[str, str],
+                      environment: str) -> None:
+    """Refuse a plan that puts an object on a connection the target instance lacks: apply would fail on it
+    halfway (DSS refuses the object), so say it now, with the mapping that fixes it. One read-only request,
+    made only when the plan writes something on a connection."""
+    used = connections_used(plan, desired)
+    if not used:
+        return
+    try:
+        known = set(client.list_connections_names("all"))  # GET /connections/get-names?type=all
+    except Exception as exc:  # any DSS failure becomes the library's error
+        from .dss.errors import to_library_error  # the DSS layer (it imports requests)
+
+        raise to_library_error(exc, "listing the DSS connections (to check those the config uses)") from None
+    missing = {name: ids for name, ids in used.items() if name not in known}
+    if missing:
+        raise MissingConnectionError(environment, missing, dict(mapping), sorted(known))
+

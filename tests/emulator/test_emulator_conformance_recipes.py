@@ -68,6 +68,21 @@ def test_create_python_recipe_with_new_output(project: DSSProject) -> None:
     assert sorted(r.name for r in project.list_recipes()) == ["compute_customers_prepared", "compute_scores"]
 
 
+def test_input_items_get_deps_as_dss_stores_them(project: DSSProject) -> None:
+    # dataikuapi's builders send {"ref": ...} only; DSS stores deps: [] (every input of the shared real
+    # projects has it), and a config generated from the recipe plans no change only if the emulator does too.
+    builder = project.new_recipe("python", "compute_scores")
+    builder.with_input("customers_prepared")
+    builder.with_new_output_dataset("scores", "filesystem_managed")
+    settings = builder.create().get_settings()
+    assert settings.get_recipe_raw_definition()["inputs"]["main"]["items"] == [{"ref": "customers_prepared",
+                                                                                 "deps": []}]
+    settings.get_recipe_raw_definition()["inputs"]["main"]["items"] = [{"ref": "raw_customers"}]
+    settings.save()
+    saved = project.get_recipe("compute_scores").get_settings().get_recipe_raw_definition()
+    assert saved["inputs"]["main"]["items"] == [{"ref": "raw_customers", "deps": []}]
+
+
 def test_create_visual_recipe_gets_json_payload(project: DSSProject) -> None:
     builder = project.new_recipe("grouping")
     builder.with_input("customers_prepared")

@@ -195,7 +195,7 @@ def test_recipe_inputs_may_be_folders_saved_models_and_other_projects(dss: DSSEm
     builder.with_input("shared_in", project_key="OTHER", role="other")
     builder.with_output("customers_prepared")
     raw = builder.create().get_settings().get_recipe_raw_definition()
-    assert raw["inputs"]["other"]["items"] == [{"ref": "OTHER.shared_in"}]
+    assert raw["inputs"]["other"]["items"] == [{"ref": "OTHER.shared_in", "deps": []}]
     missing = project.new_recipe("python", "compute_foreign_missing")
     missing.with_input("absent", project_key="OTHER")
     missing.with_output("customers_prepared")
@@ -408,4 +408,4 @@ def test_a_recipe_save_may_keep_a_dangling_input(project: DSSProject) -> None:
     settings.get_recipe_raw_definition()["inputs"]["main"]["items"].append({"ref": "gone_dataset"})
     settings.save()
     raw = project.get_recipe(RECIPE).get_settings().get_recipe_raw_definition()
-    assert {"ref": "gone_dataset"} in raw["inputs"]["main"]["items"]
+    assert {"ref": "gone_dataset", "deps": []} in raw["inputs"]["main"]["items"]
