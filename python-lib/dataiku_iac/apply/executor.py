@@ -229,11 +229,16 @@ class ObjectReader:
     def __init__(self, client: Any, rules: SyncRules) -> None:
         self.engine = SyncEngine(client, workers=1, rules=rules)
 
-    def read(self, resource_type: str, project_key: str, object_id: Optional[str]) -> Resource:
+    def read(self, resource_type: str, project_key: str, object_id: Optional[str],
+             known: Optional[Tuple[str, Dict[str, Any]]] = None) -> Resource:
+        """``known`` is the writer's own read-back of the object (``(object_id, raw)``, the sync's read made
+        after the write): used instead of reading it again, which saves one request per written object."""
         if resource_type == "project":
             sync = self.engine.project_sync
             return sync.to_resource(project_key, sync.read(project_key))
         child = self.engine.child_syncs[resource_type]
+        if known is not None and known[0] == str(object_id):
+            return child.to_resource(project_key, known[1])
         return child.to_resource(project_key, child.read(project_key, str(object_id)))
 
 
@@ -397,7 +402,7 @@ class Executor:
         if final_id != op["resource_id"]:  # before the operations referring to it may start
             self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
         try:
-            resource = self.reader.read(rtype, project_key, object_id)
+            resource = self.reader.read(rtype, project_key, object_id, writer.last_read)
         except Exception as exc:
             raise to_library_error(exc, f"reading {final_id} back after writing it",
                                    client_secrets(self.client)) from exc

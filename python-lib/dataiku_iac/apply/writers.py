@@ -211,6 +211,9 @@ class ObjectWriter:
         # The sync's normalisation and ignore rules, to compare what was written with what is read back. The
         # key is this writer's own: both sides of a comparison get the same markers, and no key file is made.
         self.rules = SyncRules(redaction_key=key_from_text(secrets_module.token_hex(32), "the writer"))
+        #: ``(object_id, raw)`` of this writer's latest read of an object, made after its latest write (every
+        #: write ends with a read-back): apply records it in the state instead of reading the object again.
+        self.last_read: Optional[Tuple[str, Raw]] = None
 
     @property
     def type_name(self) -> str:
@@ -239,6 +242,7 @@ class ObjectWriter:
         """Create the object as the attributes say at the managed paths; returns its DSS id (its name for
         datasets and recipes, the server's id for scenarios and folders)."""
         self._refuse_read_only("create")
+        self.last_read = None
         label = f"{self.type_name} {attributes.get('name') or project_key!s}"
         values = self._prepare(values_to_write(attributes, managed_paths, secret_values, label))
         what = f"creating {label} in {project_key}"
@@ -262,6 +266,7 @@ class ObjectWriter:
         when the read-back misses a written path.
         """
         self._refuse_read_only("change")
+        self.last_read = None
         rid = self.resource_id(project_key, object_id)
         values = self._prepare(values_to_write(attributes, managed_paths, secret_values, rid))
         values = _without_identity(self.descriptor, values)
@@ -297,8 +302,10 @@ class ObjectWriter:
                                    self._secrets()) from exc
 
     def read(self, project_key: str, object_id: str) -> Raw:
-        """The object as the sync reads it (raw, before the rules)."""
-        return self.descriptor.read(self.client, project_key, object_id)
+        """The object as the sync reads it (raw, before the rules); kept as :attr:`last_read`."""
+        raw = self.descriptor.read(self.client, project_key, object_id)
+        self.last_read = (object_id, raw)
+        return raw
 
     # -- comparison ---------------------------------------------------------------------------------------------
 
@@ -351,7 +358,10 @@ class ObjectWriter:
             self._check_immutables(project_key, object_id, raw, values)
         pending = {path: values[path] for path in self.unmatched(raw, values)}
         if not pending:
-            return False  # DSS holds every value already (the GET just made is the read-back)
+            # DSS holds every value already: the GET just made is the read-back (each type's ``_load`` reads
+            # what the sync reads, in the same shape)
+            self.last_read = (object_id, raw)
+            return False
         self._put(settings, raw, pending)
         self._save(settings)
         self._verify(project_key, object_id, values)
