@@ -7,16 +7,12 @@ gives, and falls back to reading when the writer holds no read of that object.
 
 from __future__ import annotations
 
-import secrets
-from typing import Any, Iterator
-
 import pytest
 
 from dataiku_iac.apply.executor import ObjectReader
 from dataiku_iac.apply.writers import writer_for
 from dataiku_iac.exceptions import DataikuIaCError
 from dataiku_iac.sync.rules import SyncRules
-from dss_emulator import DSSEmulator
 
 DATASET = {"name": "orders", "type": "Filesystem", "managed": False,
            "params": {"connection": "filesystem_root", "path": "/data/orders"},
@@ -26,22 +22,6 @@ RECIPE = {"name": "compute_orders_copy", "type": "python",
           "inputs": {"main": {"items": [{"ref": "orders", "deps": []}]}},
           "outputs": {"main": {"items": [{"ref": "orders", "appendMode": False}]}},
           "payload": "import dataiku\nprint('copy')\n"}
-
-
-@pytest.fixture
-def client(emulator: DSSEmulator) -> Any:
-    from dataiku_iac.dss.client import make_client
-
-    return make_client(emulator.url, emulator.api_key, timeout=10.0, backoff=0.01)
-
-
-@pytest.fixture
-def project_key(client: Any) -> Iterator[str]:
-    key = f"REUSE_{secrets.token_hex(3).upper()}"
-    client.create_project(key, key, "admin")
-    yield key
-    if key in client.list_project_keys():
-        client.get_project(key).delete()
 
 
 def paths_of(attributes: dict) -> set:

@@ -8,7 +8,7 @@ connection dropped) and with the emulator's fault injection (the connection drop
 from __future__ import annotations
 
 import secrets
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -29,23 +29,6 @@ from tests.dss_support import REPO_ROOT
 Path_ = Tuple[str, ...]
 POST_FOLDER = "POST /projects/<project_key>/managedfolders/"
 SCHEMA = {"userModified": True, "columns": [{"name": "id", "type": "bigint"}, {"name": "label", "type": "string"}]}
-
-
-@pytest.fixture
-def client(emulator: DSSEmulator) -> Any:
-    # Short backoff: the retries of idempotent requests do not slow the tests down.
-    from dataiku_iac.dss.client import make_client
-
-    return make_client(emulator.url, emulator.api_key, timeout=10.0, backoff=0.01)
-
-
-@pytest.fixture
-def project_key(client: Any) -> Iterator[str]:
-    key = f"APPLY_{secrets.token_hex(3).upper()}"
-    client.create_project(key, key, "admin")
-    yield key
-    if key in client.list_project_keys():
-        client.get_project(key).delete()
 
 
 def leaves(attributes: Dict[str, Any]) -> List[Path_]:
