@@ -42,15 +42,13 @@ from .actions import (
 )
 from .config import LABEL_CONFIG_FOLDER, PlanParams, parse_plan_params
 from .config_folder import config_from_folder
-from .plans import PlanStore
+from .plans import CONFIG_SOURCE, PlanStore, folder_source
 from .render import _CSS, _e, error_html
 
 logger = logging.getLogger("dataiku_iac.plugin")
 
 PLAN_COUNT_VARIABLE = "iac_plan_count"
 PLAN_SUMMARY_VARIABLE = "iac_plan_summary"
-#: The stored plan's field naming the config folder it was made from.
-CONFIG_SOURCE = "config_source"
 
 
 class ConfigDiffersError(DataikuIaCError):
@@ -97,8 +95,7 @@ def run_plan(client: Any, project_key: str, params: PlanParams, *, environ: Mapp
     document["config_dir"] = f"managed folder {config_folder.project_key}.{config_folder.odb_id}:" \
                              f"{params.config_path}"
     # Where apply reads the config again (to check the digest): the folder itself, not a display string.
-    document[CONFIG_SOURCE] = {"kind": "managed_folder", "project_key": config_folder.project_key,
-                               "folder_id": config_folder.odb_id, "path": params.config_path}
+    document[CONFIG_SOURCE] = folder_source(config_folder.project_key, config_folder.odb_id, params.config_path)
     if not store:
         return PlanOutcome(document, None, "")
     return _store_plan(client, backend, state_folder, document)

@@ -22,6 +22,18 @@ from ..plan.plan_file import decode_plan
 PLAN_KIND = "plan"
 DEFAULT_PLAN_LIMIT = 50
 MADE_BY = "made_by"
+#: The stored plan's field naming where its config is, so apply can read it again (digest, secrets).
+CONFIG_SOURCE = "config_source"
+
+
+def folder_source(project_key: str, folder_id: str, path: str) -> Dict[str, Any]:
+    """The ``config_source`` of a plan made from a managed folder's config."""
+    return {"kind": "managed_folder", "project_key": project_key, "folder_id": folder_id, "path": path}
+
+
+def directory_source(path: str) -> Dict[str, Any]:
+    """The ``config_source`` of a plan made from a local config directory (``dataiku-iac serve``)."""
+    return {"kind": "directory", "path": str(path)}
 
 
 def plans_prefix(backend: StoredStateBackend) -> str:
@@ -54,15 +66,16 @@ class PlanStore:
     def __init__(self, backend: StoredStateBackend, limit: int = DEFAULT_PLAN_LIMIT) -> None:
         self.backend = backend
         self.prefix = plans_prefix(backend)
-        self._store = ReportStore(backend.store, self.prefix, backend.lock, limit=limit)
+        #: The blobs under ``plans/<env>/``: the plans, and the records of their applies (kind ``apply``).
+        self.records = ReportStore(backend.store, self.prefix, backend.lock, limit=limit)
 
     def save(self, document: Dict[str, Any], made_by: Optional[str]) -> str:
         """Store a plan document (with who made it); returns its id. Errors are the store's write errors."""
-        return self._store.save(dict(document, **{MADE_BY: made_by}), kind=PLAN_KIND)
+        return self.records.save(dict(document, **{MADE_BY: made_by}), kind=PLAN_KIND)
 
     def ids(self) -> List[str]:
         """The stored plans' ids, newest first."""
-        return list(reversed(self._store.list(PLAN_KIND)))
+        return list(reversed(self.records.list(PLAN_KIND)))
 
     def resolve(self, plan_id: Optional[str] = None) -> str:
         """``plan_id``, or the newest plan's id when None; :class:`StateNotFoundError` when none is stored."""
@@ -80,7 +93,7 @@ class PlanStore:
         if not isinstance(plan_id, str) or not plan_id.startswith(PLAN_KIND + "-"):
             raise StateNotFoundError(f"No stored plan named {plan_id!r}: plan ids look like plan-<time>")
         try:
-            document = self._store.load(plan_id)
+            document = self.records.load(plan_id)
         except StateNotFoundError:
             raise StateNotFoundError(f"No stored plan named {plan_id!r} at "
                                      f"{self.backend.store.location(self.prefix)}") from None
@@ -91,7 +104,7 @@ class PlanStore:
         """The stored plans with who made them and their summaries, newest first (bounded by the limit)."""
         found = []
         for plan_id in self.ids():
-            document = self._store.load(plan_id)
+            document = self.records.load(plan_id)
             found.append(PlanEntry(
                 plan_id, str(document.get("environment") or ""), _text(document.get("created_at")),
                 _text(document.get(MADE_BY)), dict(document.get("summary") or {}),
@@ -101,7 +114,7 @@ class PlanStore:
 
     def location(self, plan_id: str) -> str:
         """Where plan ``plan_id`` is stored, for messages."""
-        return self._store.location(plan_id)
+        return self.records.location(plan_id)
 
 
 def _text(value: Any) -> Optional[str]:
