@@ -27,7 +27,7 @@ from ..config import Config, read_config
 from ..dss.credentials import client_secrets
 from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import ConfigError
-from ..plan.model import DELETE, summary_line
+from ..plan.model import CREATE, DELETE, summary_line
 from ..timeutil import format_timestamp, utc_now
 from .config import LABEL_CONFIG_FOLDER
 from .config_folder import config_from_folder
@@ -170,8 +170,17 @@ def plan_and_apply(client: Any, backend: StoredStateBackend, config: Config, env
 
 
 def plan_projects(document: Mapping[str, Any]) -> List[str]:
-    """The projects a plan writes, sorted."""
-    return sorted({str(op.get("project_key")) for op in document.get("operations") or [] if op.get("project_key")})
+    """The existing projects a plan writes, sorted: those it creates have no permissions to check yet (DSS
+    refuses their creation to a user without the right to create projects)."""
+    operations = document.get("operations") or []
+    keys = {str(op.get("project_key")) for op in operations if op.get("project_key")}
+    return sorted(keys - set(created_projects(document)))
+
+
+def created_projects(document: Mapping[str, Any]) -> List[str]:
+    """The projects a plan creates, sorted."""
+    return sorted({str(op.get("project_key")) for op in document.get("operations") or []
+                   if op.get("resource_type") == "project" and op.get("action") == CREATE})
 
 
 def latest_records(backend: StoredStateBackend) -> Dict[str, Dict[str, Any]]:
@@ -223,6 +232,7 @@ __all__ = [
     "AppliedPlan",
     "apply_stored_plan",
     "config_source_opener",
+    "created_projects",
     "latest_records",
     "plan_and_apply",
     "plan_projects",
