@@ -113,6 +113,8 @@ def test_a_reviewed_plan_is_applied_and_every_operation_shown(dss, adopted):  # 
     [plan_id] = stored_plans(dss).ids()[:1]
     html, target, progress = confirmed()
     assert target == (100, "NONE") and progress[-1] == 100 and progress == sorted(progress)
+    # The reads that check the plan fill the first half of the bar, the one operation the second.
+    assert any(0 < percent < 50 for percent in progress) and 50 in progress
     assert "Plan applied: dev" in html and "Apply complete: 1 applied." in html and "Traceback" not in html
     assert (f"<td>update</td><td><code>{RAW}</code></td><td class=\"diac-applied\">applied</td>") in html
     assert description(dss) == "Applied from DSS"

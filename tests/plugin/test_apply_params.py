@@ -54,3 +54,22 @@ def test_the_step_form_is_the_check_config_form_plus_the_deletion_flags():
         parse_apply_config_params({"config_folder": "c", "state_folder": "s", "allow_deletions": "yes"}, "P")
     with pytest.raises(ConfigError, match=r"^Config folder: choose"):
         parse_apply_config_params({"state_folder": "s"}, "P")
+
+
+def test_the_macro_bar_shows_the_reads_then_the_operations():
+    from dataiku_iac.plugin.apply_components import phased_progress
+
+    seen: list = []
+    reads, operations = phased_progress(seen.append)
+    reads(1, 4)
+    reads(2, 8)  # the total grew as listings revealed more objects: the bar does not step back
+    reads(8, 8)
+    operations(0, 2)
+    operations(1, 2)
+    operations(2, 2)
+    assert seen == [12, 50, 75, 100]
+    seen.clear()
+    reads, operations = phased_progress(seen.append)
+    operations(0, 0)  # nothing to run
+    assert seen == [100]
+    assert phased_progress(None) == (None, None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..apply.executor import ApplyOptions, ApplyRefusedError, StalePlanError
 from ..backends.managed_folder import ManagedFolderBackend
@@ -22,7 +22,16 @@ from ..dss.credentials import client_secrets
 from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import DataikuIaCError, PermissionDeniedError
 from ..report.plan_html import render_plan_html
-from .actions import MacroProgress, PluginError, _login, _readable, macro_authorizer, percent_progress, resolve_folder
+from .actions import (
+    MacroProgress,
+    PluginError,
+    ProgressFn,
+    _login,
+    _readable,
+    macro_authorizer,
+    percent_progress,
+    resolve_folder,
+)
 from .applying import AppliedPlan, apply_stored_plan, config_source_opener, plan_and_apply
 from .config import (
     LABEL_CONFIG_FOLDER,
@@ -85,7 +94,7 @@ def apply_plan_macro(client: Any, project_key: str, config: Optional[Mapping[str
             return unconfirmed_html(PlanStore(backend), plan_id)
         applied = run_apply_plan(client, folder, backend, params, plan_id,
                                  environ=os.environ if environ is None else environ,
-                                 progress=percent_progress(progress_callback))
+                                 progress=phased_progress(progress_callback))
         return applied_html(applied, backend)
     except StalePlanError as exc:
         logger.warning("Stale plan not applied: %s", exc)
@@ -105,14 +114,36 @@ def apply_plan_macro(client: Any, project_key: str, config: Optional[Mapping[str
 
 
 def run_apply_plan(client: Any, folder: Any, backend: ManagedFolderBackend, params: ApplyParams, plan_id: str, *,
-                   environ: Mapping[str, str], progress: Optional[Callable[[int, int], None]] = None
-                   ) -> AppliedPlan:
-    """Apply the stored plan ``plan_id`` as the macro's user."""
+                   environ: Mapping[str, str],
+                   progress: Tuple[Optional[ProgressFn], Optional[ProgressFn]] = (None, None)) -> AppliedPlan:
+    """Apply the stored plan ``plan_id`` as the macro's user; ``progress``: (reads, operations)."""
     authorize = macro_authorizer(client, folder, "apply a plan to")
     authorize([])  # the state folder's project, before the lock (a file in that folder) is written
+    reads, operations = progress
     return apply_stored_plan(client, backend, plan_id=plan_id, environ=environ,
                              open_config=config_source_opener(client), authorize=authorize,
-                             options=apply_options(params), applied_by=_login(client), progress=progress)
+                             options=apply_options(params), applied_by=_login(client), progress=operations,
+                             read_progress=reads)
+
+
+def phased_progress(callback: Optional[MacroProgress]) -> Tuple[Optional[ProgressFn], Optional[ProgressFn]]:
+    """(reads, operations) for a macro's percentage: the reads of DSS that check the plan fill the first half
+    of the bar, the operations the second (the bar never steps back)."""
+    report = percent_progress(callback)
+    if report is None:
+        return None, None
+
+    def reads(done: int, total: int) -> None:
+        if total:
+            report(done, 2 * total)
+
+    def operations(done: int, total: int) -> None:
+        if total:
+            report(total + done, 2 * total)
+        else:  # nothing to run: the apply is done
+            report(1, 1)
+
+    return reads, operations
 
 
 def unconfirmed_html(store: PlanStore, plan_id: str) -> str:
