@@ -222,6 +222,18 @@ def test_a_failing_operation_shows_failed_and_not_attempted(dss, adopted):  # no
     assert f"dataset.{PROJECT}.extra_customers" not in state["resources"]
 
 
+def test_a_config_broken_since_the_plan_lists_its_errors_and_applies_nothing(dss, adopted):  # noqa: F811
+    describe(adopted, "Before the break")
+    plan(adopted)
+    adopted.put_file("/config/projects/CUSTOMER_ANALYTICS/dupe.yml", b"datasets:\n  raw_customers: {}\n")
+    before = snapshot(dss)
+    html, _, _ = confirmed()
+    assert "The plan&#x27;s config is not valid any more" in html
+    assert "nothing was applied, nothing was written" in html
+    assert f"{SAMPLE_PROJECT_KEY}.{adopted.id}:/config/projects/CUSTOMER_ANALYTICS/dupe.yml:2:" in html
+    assert snapshot(dss) == before
+
+
 def test_an_explicit_plan_id_is_applied_and_the_other_plan_becomes_stale(dss, adopted):  # noqa: F811
     describe(adopted, "Twice planned")
     plan(adopted)

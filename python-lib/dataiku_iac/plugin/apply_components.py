@@ -62,6 +62,8 @@ STATUS_FAILED = "failed"  # an operation failed: some applied, the rest not atte
 STATUS_REFUSED = "refused"  # nothing was written: deletions not allowed, protect, a permission, a stale plan
 STATUS_ERROR = "error"  # the apply could not run (an invalid config, a lock, DSS unreachable...)
 
+NOTHING_APPLIED = "nothing was applied, nothing was written"
+
 #: Refusals apply raises before its first write.
 _REFUSALS = (StalePlanError, ApplyRefusedError, PermissionDeniedError)
 
@@ -100,9 +102,9 @@ def apply_plan_macro(client: Any, project_key: str, config: Optional[Mapping[str
         logger.warning("Stale plan not applied: %s", exc)
         return stale_plan_html(plan_id, exc.reasons)
     except ConfigValidationError as exc:
-        return problems_html("The plan's config is not valid any more", exc.problems)
+        return problems_html("The plan's config is not valid any more", exc.problems, NOTHING_APPLIED)
     except ConfigFileError as exc:
-        return problems_html("The plan's config is not valid any more", [exc.problem])
+        return problems_html("The plan's config is not valid any more", [exc.problem], NOTHING_APPLIED)
     except DataikuIaCError as exc:
         message = _readable(exc, client, config)
         title = "Apply refused" if isinstance(exc, _REFUSALS) else "Apply plan failed"
