@@ -127,7 +127,7 @@ def test_a_reviewed_plan_is_applied_and_every_operation_shown(dss, adopted):  # 
 
 
 def test_without_the_confirmation_the_plan_is_shown_and_nothing_written(dss, adopted):  # noqa: F811
-    describe(adopted, "Not yet")
+    describe(adopted, "Not yet <img src=x onerror=alert(1)>")
     plan(adopted)
     plan_id = stored_plans(dss).ids()[0]
     before = snapshot(dss)
@@ -135,7 +135,8 @@ def test_without_the_confirmation_the_plan_is_shown_and_nothing_written(dss, ado
     html, _, _ = apply()
     assert "Not applied, nothing was written" in html and plan_id in html
     assert "&#x27;I reviewed this plan: apply it&#x27; ticked" in html
-    assert "1 to change" in html and "Not yet" in html  # the plan itself, as the plan macro shows it
+    assert "1 to change" in html  # the plan itself, as the plan macro shows it, its values escaped
+    assert "Not yet &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert snapshot(dss) == before and writes_seen(dss) == []
 
 
@@ -220,6 +221,13 @@ def test_a_failing_operation_shows_failed_and_not_attempted(dss, adopted):  # no
     assert "compute_extra_customers" not in recipes
     state = read_json(state_folder(dss), "/states/dev.state.json")
     assert f"dataset.{PROJECT}.extra_customers" not in state["resources"]
+
+
+def test_a_plan_without_changes_applies_nothing_and_says_so(dss, adopted):  # noqa: F811
+    plan(adopted)
+    html, _, progress = confirmed()
+    assert "No changes: DSS matches the config; nothing to apply." in html and "<table>" not in html
+    assert progress[-1] == 100
 
 
 def test_a_config_broken_since_the_plan_lists_its_errors_and_applies_nothing(dss, adopted):  # noqa: F811
