@@ -347,7 +347,8 @@ def test_the_step_refuses_deletions_unless_allowed(dss, config_folder, monkeypat
         run_step(monkeypatch, step_params(config_folder))
     seen = variables()
     assert seen["iac_apply_status"] == "refused" and seen["iac_apply_summary"] == str(caught.value)
-    assert str(caught.value).startswith("Apply refused for environment 'dev': Apply refused, nothing was written")
+    assert str(caught.value).startswith("Apply refused for environment 'dev', nothing was written: the plan "
+                                        f"deletes scenario.{PROJECT}.REFRESH_CUSTOMERS, and this step does not")
     assert (seen["iac_apply_applied"], seen["iac_apply_failed"]) == (0, 0)
     assert snapshot(dss) == before and scenario_ids(dss)
     run_step(monkeypatch, step_params(config_folder, allow_deletions=True))
@@ -394,7 +395,7 @@ def test_the_step_lists_config_errors_with_file_and_line(dss, config_folder, mon
 def test_the_step_as_a_reader_is_refused_before_anything_is_written(dss, config_folder, monkeypatch):  # noqa: F811
     as_reader(dss, monkeypatch)
     dss.clear_request_counts()
-    with pytest.raises(PluginError, match="rita may not apply the config to"):
+    with pytest.raises(PluginError, match="rita may not apply the config to") as caught:
         run_step(monkeypatch, step_params(config_folder))
-    assert variables()["iac_apply_status"] == "refused"
+    assert variables()["iac_apply_status"] == "refused" and str(caught.value).endswith("Nothing was written.")
     assert writes_seen(dss) == []

@@ -258,10 +258,13 @@ def _not_applied(exc: DataikuIaCError, client: Any, config: Optional[Mapping[str
     else:
         message = _readable(exc, client, config)
     if isinstance(exc, _REFUSALS):
-        if isinstance(exc, PermissionDeniedError):
-            message = f"{message} Nothing was written."
-        return StepOutcome(STATUS_REFUSED, f"Apply refused for environment '{environment}': {message}",
-                           {"applied": 0, "failed": 0, "not attempted": 0})
+        said = "Apply refused, nothing was written: "
+        if message.startswith(said):  # the refusal's own words, not repeated
+            summary = f"Apply refused for environment '{environment}', nothing was written: {message[len(said):]}"
+        else:
+            summary = f"Apply refused for environment '{environment}': {message}" + (
+                " Nothing was written." if isinstance(exc, PermissionDeniedError) else "")
+        return StepOutcome(STATUS_REFUSED, summary, {"applied": 0, "failed": 0, "not attempted": 0})
     unknown = {"applied": -1, "failed": -1, "not attempted": -1}
     return StepOutcome(STATUS_ERROR, f"Apply could not run for environment '{environment}': {message}", unknown)
 
