@@ -58,7 +58,10 @@ def test_zip_of_head_holds_the_plugin_and_nothing_else(tmp_path):
             "python-steps/check-drift/step.py", "python-runnables/sync-state/runnable.json",
             "python-runnables/detect-drift/runnable.json", "python-steps/check-drift/step.json",
             "python-runnables/plan-from-config/runnable.py", "python-runnables/plan-from-config/runnable.json",
-            "python-steps/check-config/step.py", "python-steps/check-config/step.json"} <= set(names)
+            "python-steps/check-config/step.py", "python-steps/check-config/step.json",
+            "python-runnables/apply-plan/runnable.py", "python-runnables/apply-plan/runnable.json",
+            "python-steps/apply-config/step.py", "python-steps/apply-config/step.json",
+            "python-lib/dataiku_iac/plugin/apply_components.py"} <= set(names)
     assert {"code-env/python/desc.json", "code-env/python/spec/requirements.txt",
             "python-lib/dataiku_iac/__init__.py", "python-lib/dataiku_iac/schemas/state_v1.schema.json",
             "python-lib/dataiku_iac/backends/managed_folder.py"} <= set(names)

@@ -27,6 +27,8 @@ EXPECTED_COMPONENTS = {
     "python-steps/check-drift/step.json",
     "python-runnables/plan-from-config/runnable.json",
     "python-steps/check-config/step.json",
+    "python-runnables/apply-plan/runnable.json",
+    "python-steps/apply-config/step.json",
 }
 SUPPORTED_PYTHONS = ["PYTHON39", "PYTHON310", "PYTHON311", "PYTHON312"]
 
@@ -120,6 +122,32 @@ def check_component_folder(kind: str, path: Path, document: Dict[str, Any]) -> N
         assert (folder / companion).is_file(), f"{folder}: {companion} is missing"
     if kind == "webapp" and document.get("hasBackend") in (True, "true"):
         assert (folder / "backend.py").is_file(), f"{folder}: hasBackend but no backend.py"
+
+
+def test_the_apply_forms_agree_with_their_parsers():
+    """The apply components' fields are those their parsers read, the form's defaults are the parsers' (an
+    untouched field means the same as its default), the labels are those the messages name, and the macro,
+    which writes, needs the project's write permission to be run."""
+    from dataiku_iac.plugin import config as plugin_config
+
+    macro = strict_json(REPO / "python-runnables/apply-plan/runnable.json")
+    step = strict_json(REPO / "python-steps/apply-config/step.json")
+    assert macro["permissions"] == ["WRITE_CONF"] and macro["resultType"] == "HTML"
+    assert [p["name"] for p in macro["params"]] == ["state_folder", "environment", "plan_id", "confirm_apply",
+                                                    "drop_data", "allow_project_delete"]
+    assert [p["name"] for p in step["params"]] == ["config_folder", "config_path", "state_folder", "environment",
+                                                   "allow_deletions", "drop_data", "allow_project_delete"]
+    labels = {p["name"]: p["label"] for p in macro["params"] + step["params"]}
+    assert labels["confirm_apply"] == plugin_config.LABEL_CONFIRM
+    assert labels["plan_id"] == plugin_config.LABEL_PLAN_ID
+    assert labels["drop_data"] == plugin_config.LABEL_DROP_DATA
+    assert labels["allow_project_delete"] == plugin_config.LABEL_ALLOW_PROJECT_DELETE
+    assert labels["allow_deletions"] == plugin_config.LABEL_ALLOW_DELETIONS
+    for document, parse in ((macro, plugin_config.parse_apply_params), (step, plugin_config.parse_apply_config_params)):
+        filled = {"state_folder": "f", "config_folder": "c"}
+        defaults = {p["name"]: p["defaultValue"] for p in document["params"] if "defaultValue" in p}
+        assert parse(dict(filled, **defaults), "P") == parse(filled, "P")
+    assert all(p["defaultValue"] is False for p in macro["params"] + step["params"] if p["type"] == "BOOLEAN")
 
 
 # -- the schema bites -------------------------------------------------------------------------------------

@@ -485,11 +485,13 @@ def load_stored(backend: Any, environment: str) -> Tuple[State, int]:
 
 def prepare(config: Any, environment: str, client: Any, backend: Any, environ: Mapping[str, str], *,
             saved: Optional[Dict[str, Any]] = None, dss_url: str = "", options: Optional[ApplyOptions] = None,
-            rules: Optional[SyncRules] = None) -> PreparedApply:
+            rules: Optional[SyncRules] = None,
+            progress: Optional[Callable[[int, int], None]] = None) -> PreparedApply:
     """Plan now (read-only) and check: a saved plan must still be current; guards and permissions hold.
 
     Call it holding ``backend.lock("apply")``. Raises :class:`StalePlanError`, :class:`ApplyRefusedError`
-    or :class:`PermissionDeniedError`; nothing is written to DSS before it returns.
+    or :class:`PermissionDeniedError`; nothing is written to DSS before it returns. ``progress(done, total)``
+    follows the reads of the fresh plan (as ``plan_environment`` reports them).
     """
     from ..planner import plan_environment
 
@@ -498,7 +500,7 @@ def prepare(config: Any, environment: str, client: Any, backend: Any, environ: M
     stored, serial = load_stored(backend, environment)
     stored.environment = stored.environment or environment
     fresh = plan_environment(config, environment, client, stored, environ, dss_url=dss_url,
-                             workers=max(1, options.parallelism), rules=rules)
+                             workers=max(1, options.parallelism), rules=rules, progress=progress)
     fresh_document = fresh.plan.to_dict()
     if saved is not None:
         reasons = stale_reasons(saved, fresh_document, stored, environment, dss_url)

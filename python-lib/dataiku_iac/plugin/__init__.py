@@ -18,9 +18,16 @@ _HOMES = {
         "build_backend", "check_drift_step", "detect_drift_macro", "resolve_folder", "run_check_drift",
         "run_detect_drift", "run_sync", "sync_macro",
     ),
+    "apply_components": (
+        "APPLY_APPLIED_VARIABLE", "APPLY_FAILED_VARIABLE", "APPLY_NOT_ATTEMPTED_VARIABLE", "APPLY_PLAN_ID_VARIABLE",
+        "APPLY_STATUS_VARIABLE", "APPLY_SUMMARY_VARIABLE", "ApplyFailedError", "StepOutcome", "apply_config_step",
+        "apply_plan_macro", "run_apply_config", "run_apply_plan",
+    ),
+    "applying": ("AppliedPlan", "apply_stored_plan", "config_source_opener", "plan_and_apply"),
     "config": (
-        "CheckParams", "DriftParams", "FolderRef", "PlanParams", "SyncParams", "parse_check_params",
-        "parse_drift_params", "parse_plan_params", "parse_sync_params",
+        "ApplyConfigParams", "ApplyParams", "CheckParams", "DriftParams", "FolderRef", "PlanParams", "SyncParams",
+        "parse_apply_config_params", "parse_apply_params", "parse_check_params", "parse_drift_params",
+        "parse_plan_params", "parse_sync_params",
     ),
     "messages": ("user_message",),
     "planning": (

@@ -111,13 +111,16 @@ def apply_stored_plan(client: Any, backend: StoredStateBackend, *, plan_id: Opti
                       options: Optional[ApplyOptions] = None, applied_by: Optional[str] = None,
                       progress: Optional[ProgressFn] = None,
                       on_outcome: Optional[Callable[[OperationOutcome], None]] = None,
-                      stop: Optional[threading.Event] = None) -> AppliedPlan:
+                      stop: Optional[threading.Event] = None,
+                      read_progress: Optional[ProgressFn] = None) -> AppliedPlan:
     """Apply the stored plan ``plan_id`` (the newest when None) of ``backend``'s environment exactly.
 
     Before anything is written: ``authorize`` is called with every project the plan touches (the host adds
     the state folder's project), the plan is checked against the state, the config and DSS (a stale plan is
     refused with :class:`~dataiku_iac.apply.executor.StalePlanError`, every reason at once), and the write
     guards of :func:`~dataiku_iac.apply.executor.prepare` hold. The state lock is held throughout.
+    ``progress(done, total)`` follows the operations, ``read_progress(done, total)`` the reads of DSS that
+    check the plan before them.
     """
     options = options or ApplyOptions()
     store = PlanStore(backend)
@@ -128,7 +131,7 @@ def apply_stored_plan(client: Any, backend: StoredStateBackend, *, plan_id: Opti
         authorize(plan_projects(document))
         with open_config(document) as config:
             prepared = prepare(config, environment, client, backend, environ, saved=document,
-                               dss_url=_host(client), options=options)
+                               dss_url=_host(client), options=options, progress=read_progress)
         result = _execute(prepared, client, backend, options, progress, on_outcome, stop)
         applied = AppliedPlan(environment, chosen, document, result, applied_by)
         _record(store, applied)
@@ -138,8 +141,8 @@ def apply_stored_plan(client: Any, backend: StoredStateBackend, *, plan_id: Opti
 def plan_and_apply(client: Any, backend: StoredStateBackend, config: Config, environment: str, *,
                    environ: Mapping[str, str], authorize: Authorizer, allow_deletions: bool = False,
                    options: Optional[ApplyOptions] = None, applied_by: Optional[str] = None,
-                   progress: Optional[ProgressFn] = None, source: Optional[Mapping[str, Any]] = None
-                   ) -> AppliedPlan:
+                   progress: Optional[ProgressFn] = None, source: Optional[Mapping[str, Any]] = None,
+                   read_progress: Optional[ProgressFn] = None) -> AppliedPlan:
     """Plan ``config`` against DSS and apply it in the same run (the apply-config step of an automation node).
 
     Deletions are refused (nothing written) unless ``allow_deletions``; ``protect: true`` and project
@@ -149,7 +152,8 @@ def plan_and_apply(client: Any, backend: StoredStateBackend, config: Config, env
     options = options or ApplyOptions()
     store = PlanStore(backend)
     with backend.lock("apply"):
-        prepared = prepare(config, environment, client, backend, environ, dss_url=_host(client), options=options)
+        prepared = prepare(config, environment, client, backend, environ, dss_url=_host(client), options=options,
+                           progress=read_progress)
         document = prepared.document
         authorize(plan_projects(document))
         deletions = [op["resource_id"] for op in document["operations"] if op["action"] == DELETE]

@@ -239,3 +239,76 @@ def parse_plan_params(config: Optional[Mapping[str, Any]], project_key: str) -> 
         environment=parse_environment(config.get("environment")),
         fail_on_changes=parse_bool(config.get("fail_on_changes"), True, LABEL_FAIL_ON_CHANGES),
     )
+
+
+# -- apply (issue 14) --------------------------------------------------------------------------------------
+
+LABEL_PLAN_ID = "Plan id"
+LABEL_CONFIRM = "I reviewed this plan: apply it"
+LABEL_DROP_DATA = "Delete the data of deleted datasets and folders"
+LABEL_ALLOW_PROJECT_DELETE = "Allow deleting projects"
+LABEL_ALLOW_DELETIONS = "Allow deletions"
+
+_PLAN_ID = re.compile(r"plan-[0-9]{8}T[0-9]{12}Z")
+
+
+@dataclass(frozen=True)
+class ApplyParams:
+    """The apply-plan macro's form: which stored plan, and what apply may do."""
+
+    folder: FolderRef
+    environment: str
+    #: The stored plan to apply; None: the newest.
+    plan_id: Optional[str]
+    #: The explicit "I reviewed this plan" tick: without it the macro only shows the plan.
+    confirmed: bool
+    drop_data: bool = False
+    allow_project_delete: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyConfigParams:
+    """The apply-config step's form: the check-config step's fields, plus what apply may delete."""
+
+    plan: PlanParams
+    allow_deletions: bool = False
+    drop_data: bool = False
+    allow_project_delete: bool = False
+
+
+def parse_apply_params(config: Optional[Mapping[str, Any]], project_key: str) -> ApplyParams:
+    """The apply-plan macro's parameters."""
+    config = _mapping(config)
+    return ApplyParams(
+        folder=parse_folder(config.get("state_folder"), project_key),
+        environment=parse_environment(config.get("environment")),
+        plan_id=parse_plan_id(config.get("plan_id")),
+        confirmed=parse_bool(config.get("confirm_apply"), False, LABEL_CONFIRM),
+        drop_data=parse_bool(config.get("drop_data"), False, LABEL_DROP_DATA),
+        allow_project_delete=parse_bool(config.get("allow_project_delete"), False, LABEL_ALLOW_PROJECT_DELETE),
+    )
+
+
+def parse_apply_config_params(config: Optional[Mapping[str, Any]], project_key: str) -> ApplyConfigParams:
+    """The apply-config step's parameters."""
+    config = _mapping(config)
+    return ApplyConfigParams(
+        plan=parse_plan_params(config, project_key),
+        allow_deletions=parse_bool(config.get("allow_deletions"), False, LABEL_ALLOW_DELETIONS),
+        drop_data=parse_bool(config.get("drop_data"), False, LABEL_DROP_DATA),
+        allow_project_delete=parse_bool(config.get("allow_project_delete"), False, LABEL_ALLOW_PROJECT_DELETE),
+    )
+
+
+def parse_plan_id(value: Any) -> Optional[str]:
+    """A stored plan's id (``plan-<UTC time>``, as the plan macro shows it; a trailing ``.json`` is dropped), or
+    None (empty) for the newest plan."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    if text.endswith(".json"):
+        text = text[: -len(".json")]
+    if not _PLAN_ID.fullmatch(text):
+        raise ConfigError(f"{LABEL_PLAN_ID}: expected the id of a stored plan, such as "
+                          "plan-20261201T225913000000Z (as the plan macro shows it), or nothing for the newest plan")
+    return text

@@ -47,6 +47,8 @@ def _message(exc: DataikuIaCError, environment: Optional[str], folder: Optional[
     if isinstance(exc, StateNotFoundError):
         if "drift report" in text:
             return f"No drift report{where} yet: run the drift detection first."
+        if "stored plan" in text:
+            return text  # it names the plans' folder and the plan macro to run
         return f"No saved state{where} yet: run the sync macro ('{SYNC_MACRO_LABEL}') first to record one."
     if isinstance(exc, StateLockedError):
         env = environment or "<environment>"

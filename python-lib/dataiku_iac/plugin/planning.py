@@ -125,13 +125,14 @@ def _store_plan(client: Any, backend: ManagedFolderBackend, folder: Any, documen
 # -- validation problems, listed -------------------------------------------------------------------------
 
 
-def problems_html(title: str, problems: List[Problem]) -> str:
-    """Every problem of an invalid config, with file, line and column, as the macro's result."""
+def problems_html(title: str, problems: List[Problem], outcome: str = "nothing was planned") -> str:
+    """Every problem of an invalid config, with file, line and column, as the macro's result (``outcome``: what
+    the macro therefore did not do)."""
     errors = [p for p in problems if p.is_error]
     items = "".join(f"<li><code>{_e(p.location)}</code>: {_e(('warning: ' if not p.is_error else '') + p.message)}"
                     f"</li>" for p in problems)
     return (f"<div class=\"diac-plugin\"><style>{_CSS}</style><h2>{_e(title)}</h2>"
-            f"<div class=\"diac-error\"><p>The config has {len(errors)} error(s); nothing was planned.</p>"
+            f"<div class=\"diac-error\"><p>The config has {len(errors)} error(s); {_e(outcome)}.</p>"
             f"<ul>{items}</ul></div></div>")
 
 
