@@ -17,7 +17,14 @@ from ..config import Config
 from ..dss.credentials import client_secrets
 from ..dss.errors import is_not_found, to_library_error
 from ..exceptions import ConfigError, DataikuIaCError
-from .config_source import SourceFile, files_under, normalize_config_path, open_config
+from .config_source import (
+    MAX_CONFIG_BYTES,
+    MAX_CONFIG_FILES,
+    SourceFile,
+    files_under,
+    normalize_config_path,
+    open_config,
+)
 
 #: The form label of the path inside the library (the component parameters are wired by the plan/apply glue).
 LABEL_LIBRARY_PATH = "Path in the project library"
@@ -84,14 +91,15 @@ def _library_files(folder: Any) -> Iterator[Tuple[str, Any]]:
             yield from _library_files(item)
 
 
-def config_from_library(project: Any, path: str = "/") -> ContextManager[Config]:
+def config_from_library(project: Any, path: str = "/", *, max_files: int = MAX_CONFIG_FILES,
+                        max_bytes: int = MAX_CONFIG_BYTES) -> ContextManager[Config]:
     """The config under ``path`` of the project's library, valid while the block runs (side files read lazily).
 
     ``project`` is a ``dataikuapi`` ``DSSProject`` (``client.get_project(key)``, acting as its client's user).
     Errors raised inside the block (reading, validating, building the desired state) name library paths.
     """
     normalize_config_path(path, LABEL_LIBRARY_PATH)  # the parameter's own message, before any request
-    return open_config(LibrarySource(project), path)
+    return open_config(LibrarySource(project), path, max_files=max_files, max_bytes=max_bytes)
 
 
 def library_source(project_key: str, path: str = "/") -> Dict[str, Any]:
