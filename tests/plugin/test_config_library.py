@@ -15,7 +15,12 @@ from dataiku_iac.config import ConfigValidationError, build_desired_state, read_
 from dataiku_iac.exceptions import ConfigError, DSSAuthError
 from dataiku_iac.plan.plan_file import config_digest
 from dataiku_iac.plugin.config_folder import config_from_folder
-from dataiku_iac.plugin.config_library import LibrarySource, config_from_library, library_source
+from dataiku_iac.plugin.config_library import (
+    LibrarySource,
+    config_from_library,
+    config_from_library_source,
+    library_source,
+)
 from dataiku_iac.plugin.config_source import READ_WORKERS, download, files_under
 from dss_emulator import SAMPLE_PROJECT_KEY
 
@@ -196,3 +201,16 @@ def test_library_source_is_what_apply_reads_again():
     assert library_source("PROJ") == {"kind": "project_library", "project_key": "PROJ", "path": "/"}
     with pytest.raises(ConfigError, match="Path in the project library"):
         library_source("PROJ", "../etc")
+
+
+def test_a_plan_source_reads_the_same_config_again(sample_emulator, project):
+    client = sample_emulator.client()
+    with config_from_library_source(client, library_source(SAMPLE_PROJECT_KEY, "/iac")) as config:
+        assert digest(config) == digest(read_config(EXAMPLE))
+    for bad in ({"kind": "managed_folder", "project_key": SAMPLE_PROJECT_KEY, "path": "/iac"},
+                {"kind": "project_library", "project_key": "../x", "path": "/iac"},
+                {"kind": "project_library", "path": "/iac"}):
+        with pytest.raises(ConfigError, match="not a project library"):
+            config_from_library_source(client, bad)
+    with pytest.raises(ConfigError, match="must not contain"):
+        config_from_library_source(client, {"kind": "project_library", "project_key": "P", "path": "/a/../b"})

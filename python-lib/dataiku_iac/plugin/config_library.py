@@ -11,7 +11,8 @@ the bytes read. Bounds, the private temporary directory and the messages
 
 from __future__ import annotations
 
-from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple, TypeVar
+import re
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar
 
 from ..config import Config
 from ..dss.credentials import client_secrets
@@ -33,6 +34,7 @@ LIBRARY_SOURCE_KIND = "project_library"
 
 T = TypeVar("T")
 _GERUNDS = {"list": "listing", "read": "reading"}
+_PROJECT_KEY = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class LibrarySource:
@@ -108,4 +110,17 @@ def library_source(project_key: str, path: str = "/") -> Dict[str, Any]:
             "path": normalize_config_path(path, LABEL_LIBRARY_PATH)}
 
 
-__all__ = ["LABEL_LIBRARY_PATH", "LIBRARY_SOURCE_KIND", "LibrarySource", "config_from_library", "library_source"]
+def config_from_library_source(client: Any, source: Mapping[str, Any]) -> ContextManager[Config]:
+    """The config a plan's ``config_source`` of kind ``project_library`` names, read through ``client``.
+
+    The project key and path come from a stored plan: checked as a form's values would be, so a plan edited by
+    hand cannot name anything but a library path of a project the client's user can read.
+    """
+    key = source.get("project_key")
+    if source.get("kind") != LIBRARY_SOURCE_KIND or not isinstance(key, str) or not _PROJECT_KEY.match(key):
+        raise ConfigError("The plan's config source is not a project library (kind, project_key): make a new plan")
+    return config_from_library(client.get_project(key), source.get("path") or "/")
+
+
+__all__ = ["LABEL_LIBRARY_PATH", "LIBRARY_SOURCE_KIND", "LibrarySource", "config_from_library",
+           "config_from_library_source", "library_source"]
