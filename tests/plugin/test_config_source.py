@@ -130,3 +130,13 @@ def test_open_config_removes_its_copy_when_the_read_fails(tmp_path: Path, monkey
     with pytest.raises(DSSError), open_config(source, "/iac"):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_git_checkout_s_own_files_are_not_config(tmp_path: Path) -> None:
+    contents = dict(many(2))
+    contents.update({f"/iac/.git/objects/{index:02x}": b"git" for index in range(50)})
+    contents["/iac/projects/P/.git/HEAD"] = b"ref"
+    source = CountingSource(contents)
+    assert download(source, "/iac", tmp_path, max_files=2) == 2  # the 51 git files count for nothing
+    assert not any(".git" in full for full in source.started)
+    assert not (tmp_path / ".git").exists()

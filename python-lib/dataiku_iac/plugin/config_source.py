@@ -74,6 +74,11 @@ def normalize_config_path(value: Any, label: str = LABEL_CONFIG_PATH) -> str:
     return "/" + "/".join(parts)
 
 
+#: Parts of a path that are never config: a git checkout's own data (a folder filled by the user's git tooling
+#: holds thousands of its files, which would only count against the bounds).
+SKIPPED_PARTS = frozenset({".git"})
+
+
 def files_under(listed: Iterable[Tuple[str, int]], path: str) -> List[SourceFile]:
     """The listed ``(full path, size)`` entries under ``path`` with their relative paths; odd names skipped."""
     base = normalize_config_path(path)
@@ -83,7 +88,8 @@ def files_under(listed: Iterable[Tuple[str, int]], path: str) -> List[SourceFile
         if not full.startswith(prefix + "/"):
             continue
         relative = full[len(prefix) + 1:]
-        if not relative or any(part in ("", ".", "..") for part in relative.split("/")):
+        parts = relative.split("/")
+        if not relative or any(part in ("", ".", "..") or part in SKIPPED_PARTS for part in parts):
             continue
         found.append((full, relative, int(size or 0)))
     return sorted(found)
