@@ -164,3 +164,24 @@ def test_a_read_only_key_reads_but_cannot_write(dss: DSSEmulator) -> None:
     assert library.get_file("/external-libraries.json").read()
     with pytest.raises(DataikuException, match="UnauthorizedException"):
         library.get_folder("/python").add_folder("nope")
+
+
+def test_names_that_need_quoting_round_trip(project: DSSProject) -> None:
+    library = project.get_library()
+    library.add_file("/iac/my file #1 (copy)%.yml").write(b"a: 1\n")
+    assert paths(project.get_library().get_folder("/iac")) == ["/iac/my file #1 (copy)%.yml"]
+    assert project.get_library().get_file("/iac/my file #1 (copy)%.yml").read() == "a: 1\n"
+
+
+def test_rename_and_move_refuse_a_taken_name_and_a_move_into_itself(project: DSSProject) -> None:
+    library = project.get_library()
+    library.add_file("/iac/a.yml").write(b"a")
+    library.add_file("/iac/b.yml").write(b"b")
+    library.add_file("/iac/sub/c.yml").write(b"c")
+    fresh = project.get_library()
+    with pytest.raises(DataikuException, match="already exists"):
+        fresh.get_file("/iac/a.yml").rename("b.yml")
+    with pytest.raises(DataikuException, match="into itself"):
+        fresh.get_folder("/iac").move_to(fresh.get_folder("/iac/sub"))
+    assert paths(project.get_library().get_folder("/iac")) == ["/iac/a.yml", "/iac/b.yml", "/iac/sub",
+                                                                "/iac/sub/c.yml"]
