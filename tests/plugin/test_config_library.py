@@ -14,7 +14,7 @@ import pytest
 from dataiku_iac.config import ConfigValidationError, build_desired_state, read_config
 from dataiku_iac.exceptions import ConfigError, DSSAuthError
 from dataiku_iac.plan.plan_file import config_digest
-from dataiku_iac.plugin.config_folder import config_from_folder
+from dataiku_iac.plugin.config_folder import config_files, config_from_folder
 from dataiku_iac.plugin.config_library import (
     LibrarySource,
     config_from_library,
@@ -73,6 +73,8 @@ def test_the_same_config_in_a_folder_and_in_the_library_gives_the_same_digest(pr
     folder = project.create_managed_folder("iac_config")
     for path in EXAMPLE_FILES:
         folder.put_file(f"/config/{path.relative_to(EXAMPLE).as_posix()}", path.read_bytes())
+    assert [relative for _, relative, _ in config_files(folder, "/config")] == [
+        p.relative_to(EXAMPLE).as_posix() for p in EXAMPLE_FILES]
     with config_from_folder(folder, "/config") as in_folder, config_from_library(project, "iac/") as in_library:
         assert digest(in_folder) == digest(in_library)
 

@@ -9,8 +9,16 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from dataiku_iac.exceptions import ConfigError, DSSError
-from dataiku_iac.plugin.config_source import SourceFile, download, files_under, open_config
+from dataiku_iac.config import ConfigFileError, Location
+from dataiku_iac.exceptions import ConfigError, DSSError, StaleStateError
+from dataiku_iac.plugin.config_source import (
+    SourceFile,
+    download,
+    files_under,
+    in_source_terms,
+    normalize_config_path,
+    open_config,
+)
 
 #: A safety net only: the barrier is passed as soon as enough reads are in flight, never waited out.
 BARRIER_TIMEOUT = 60
@@ -140,3 +148,23 @@ def test_a_git_checkout_s_own_files_are_not_config(tmp_path: Path) -> None:
     assert download(source, "/iac", tmp_path, max_files=2) == 2  # the 51 git files count for nothing
     assert not any(".git" in full for full in source.started)
     assert not (tmp_path / ".git").exists()
+
+
+def test_errors_are_told_in_the_source_s_terms() -> None:
+    temp, shown = "/tmp/dataiku-iac-config-x/config", "test source:/iac"
+    mapped = in_source_terms(ConfigFileError(Location(f"{temp}/a.yml", 3, 1), f"see {temp}/b.yml"), temp, shown)
+    assert isinstance(mapped, ConfigFileError)
+    assert str(mapped) == f"{shown}/a.yml:3:1: see {shown}/b.yml"
+    plain = in_source_terms(ConfigError(f"cannot read {temp}/c.py"), temp, shown)
+    assert type(plain) is ConfigError and str(plain) == f"cannot read {shown}/c.py"
+    # a class whose constructor takes other arguments: its message, as a ConfigError
+    odd = in_source_terms(StaleStateError(1, 2, f"{temp}/state.json"), temp, shown)
+    assert isinstance(odd, ConfigError) and f"State at {shown}/state.json" in str(odd)
+    untouched = ConfigError("nothing about files")
+    assert in_source_terms(untouched, temp, shown) is untouched
+
+
+def test_a_path_parameter_that_is_not_text_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^Where: expected a path such as /config$"):
+        normalize_config_path(12, "Where")
+    assert normalize_config_path(None) == "/" and normalize_config_path("a\\b/") == "/a/b"
