@@ -12,6 +12,7 @@ from .common import JSONDict, new_lock, synchronized, system_clock, version_tag
 from .connections import CodeEnv, ConnectionsMixin
 from .datasets import Dataset, DatasetsMixin
 from .folders import FolderFile, FoldersMixin, ManagedFolder, normalise_path
+from .library import LibraryMixin
 from .projects import Project, ProjectsMixin
 from .recipes import Recipe, RecipesMixin
 from .saved_models import SavedModel, SavedModelsMixin
@@ -20,7 +21,7 @@ from .scenarios import Scenario, ScenariosMixin
 
 class DSSBackend(
     AuthMixin, ProjectsMixin, DatasetsMixin, RecipesMixin, ScenariosMixin, FoldersMixin, SavedModelsMixin,
-    ConnectionsMixin,
+    ConnectionsMixin, LibraryMixin,
 ):
     """The emulated DSS instance.
 

@@ -20,6 +20,7 @@ from .common import (
     version_tag,
 )
 from .known_keys import PROJECT_SETTINGS_KEYS
+from .library import ProjectLibrary
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -74,6 +75,9 @@ class Project:
         self.scenarios: ObjectStore[Scenario] = ObjectStore(key, "scenario")
         self.folders: ObjectStore[ManagedFolder] = ObjectStore(key, "managed folder")
         self.saved_models: ObjectStore[SavedModel] = ObjectStore(key, "saved model")
+        # Every project has a library (python/, R/, external-libraries.json); it goes with the project.
+        created = params.get("creationTag") or params.get("versionTag") or {}
+        self.library = ProjectLibrary.fresh(int(created.get("lastModifiedOn") or 0))
 
     @property
     def name(self) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import datasets, folders, instance, projects, recipes, saved_models, scenarios
+from . import datasets, folders, instance, library, projects, recipes, saved_models, scenarios
 
-FAMILIES = (projects, datasets, recipes, scenarios, folders, saved_models, instance)
+FAMILIES = (projects, datasets, recipes, scenarios, folders, saved_models, library, instance)
 
 
 def api_blueprint() -> Blueprint:
