@@ -135,7 +135,7 @@ def test_the_apply_forms_agree_with_their_parsers():
     assert macro["permissions"] == ["WRITE_CONF"] and macro["resultType"] == "HTML"
     assert [p["name"] for p in macro["params"]] == ["state_folder", "environment", "plan_id", "confirm_apply",
                                                     "drop_data", "allow_project_delete"]
-    assert [p["name"] for p in step["params"]] == ["config_folder", "config_path", "state_folder", "environment",
+    assert [p["name"] for p in step["params"]] == [*CONFIG_FIELDS, "state_folder", "environment",
                                                    "allow_deletions", "drop_data", "allow_project_delete"]
     labels = {p["name"]: p["label"] for p in macro["params"] + step["params"]}
     assert labels["confirm_apply"] == plugin_config.LABEL_CONFIRM
@@ -148,6 +148,35 @@ def test_the_apply_forms_agree_with_their_parsers():
         defaults = {p["name"]: p["defaultValue"] for p in document["params"] if "defaultValue" in p}
         assert parse(dict(filled, **defaults), "P") == parse(filled, "P")
     assert all(p["defaultValue"] is False for p in macro["params"] + step["params"] if p["type"] == "BOOLEAN")
+
+
+CONFIG_FIELDS = ["config_source", "config_folder", "config_path", "library_path"]
+CONFIG_FORMS = ["python-runnables/plan-from-config/runnable.json", "python-steps/check-config/step.json",
+                "python-steps/apply-config/step.json"]
+
+
+@pytest.mark.parametrize("path", CONFIG_FORMS)
+def test_the_config_source_fields_agree_with_the_parser(path):
+    """Every component reading a config offers the same source fields, labelled as the messages name them;
+    the folder's fields show for a folder source, the library path for the library; untouched fields mean
+    the parser's defaults."""
+    from dataiku_iac.plugin import config as plugin_config
+
+    document = strict_json(REPO / path)
+    fields = {p["name"]: p for p in document["params"]}
+    assert [p["name"] for p in document["params"]][:4] == CONFIG_FIELDS
+    assert fields["config_source"]["label"] == plugin_config.LABEL_CONFIG_SOURCE
+    assert [c["value"] for c in fields["config_source"]["selectChoices"]] == list(plugin_config.CONFIG_SOURCES)
+    assert fields["config_folder"]["label"] == plugin_config.LABEL_CONFIG_FOLDER
+    assert fields["config_path"]["label"] == plugin_config.LABEL_CONFIG_PATH
+    assert fields["library_path"]["label"] == plugin_config.LABEL_LIBRARY_PATH
+    assert "!= 'project_library'" in fields["config_folder"]["visibilityCondition"]
+    assert "== 'project_library'" in fields["library_path"]["visibilityCondition"]
+    defaults = {p["name"]: p["defaultValue"] for p in document["params"] if "defaultValue" in p}
+    for filled in ({"state_folder": "f", "config_folder": "c"},
+                   {"state_folder": "f", "config_source": "project_library"}):
+        assert plugin_config.parse_plan_params(dict(defaults, **filled), "P") == \
+            plugin_config.parse_plan_params(filled, "P")
 
 
 # -- the schema bites -------------------------------------------------------------------------------------

@@ -18,8 +18,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..apply.executor import ApplyOptions, ApplyRefusedError, StalePlanError
 from ..backends.managed_folder import ManagedFolderBackend
 from ..config.errors import ConfigFileError, ConfigValidationError, Problem
-from ..dss.credentials import client_secrets
-from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import DataikuIaCError, PermissionDeniedError
 from ..report.plan_html import render_plan_html
 from .actions import (
@@ -34,16 +32,15 @@ from .actions import (
 )
 from .applying import AppliedPlan, apply_stored_plan, config_source_opener, plan_and_apply
 from .config import (
-    LABEL_CONFIG_FOLDER,
     LABEL_CONFIRM,
     ApplyConfigParams,
     ApplyParams,
     parse_apply_config_params,
     parse_apply_params,
 )
-from .config_folder import config_from_folder
+from .config_location import component_config
 from .planning import problems_html
-from .plans import PlanStore, folder_source
+from .plans import PlanStore
 from .render import _CSS, _e, apply_result_html, error_html, stale_plan_html
 
 logger = logging.getLogger("dataiku_iac.plugin")
@@ -217,19 +214,17 @@ def apply_config_step(client: Any, project_key: str, config: Optional[Mapping[st
 
 
 def run_apply_config(client: Any, params: ApplyConfigParams, *, environ: Mapping[str, str]) -> AppliedPlan:
-    """Plan the config of the step's folder and apply it as the scenario's run-as user."""
+    """Plan the config of the step's folder (or project library) and apply it as the scenario's run-as user."""
     plan = params.plan
-    config_folder = find_folder(client, plan.config_folder.candidates(), label=LABEL_CONFIG_FOLDER,
-                                secrets=client_secrets(client))
     state_folder = resolve_folder(client, plan.folder)
     authorize = macro_authorizer(client, state_folder, "apply the config to")
     authorize([])  # the state folder's project, before the lock (a file in that folder) is written
     backend = ManagedFolderBackend(state_folder, plan.environment)
-    source = folder_source(config_folder.project_key, config_folder.odb_id, plan.config_path)
-    with config_from_folder(config_folder, plan.config_path) as config:
-        return plan_and_apply(client, backend, config, plan.environment, environ=environ, authorize=authorize,
-                              allow_deletions=params.allow_deletions, options=apply_options(params),
-                              applied_by=_login(client), source=source)
+    with component_config(client, plan) as location:
+        return plan_and_apply(client, backend, location.config, plan.environment, environ=environ,
+                              authorize=authorize, allow_deletions=params.allow_deletions,
+                              options=apply_options(params), applied_by=_login(client), source=location.source,
+                              config_dir=location.shown)
 
 
 def _step_outcome(applied: AppliedPlan) -> StepOutcome:

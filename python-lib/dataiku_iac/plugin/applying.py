@@ -29,8 +29,9 @@ from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import ConfigError
 from ..plan.model import CREATE, DELETE, summary_line
 from ..timeutil import format_timestamp, utc_now
-from .config import LABEL_CONFIG_FOLDER
+from .config import LABEL_CONFIG_FOLDER, SOURCE_LIBRARY
 from .config_folder import config_from_folder
+from .config_library import config_from_library_source
 from .plans import CONFIG_SOURCE, PlanStore
 
 logger = logging.getLogger("dataiku_iac.plugin")
@@ -62,6 +63,9 @@ def config_source_opener(client: Any = None, *, allow_directories: bool = False)
             folder = find_folder(client, [(str(source.get("project_key")), str(source.get("folder_id")))],
                                  label=LABEL_CONFIG_FOLDER, secrets=client_secrets(client))
             with config_from_folder(folder, str(source.get("path") or "/")) as config:
+                yield config
+        elif kind == SOURCE_LIBRARY and client is not None:
+            with config_from_library_source(client, source) as config:
                 yield config
         elif kind == "directory" and allow_directories:
             yield read_config(Path(str(source.get("path"))))
@@ -142,7 +146,7 @@ def plan_and_apply(client: Any, backend: StoredStateBackend, config: Config, env
                    environ: Mapping[str, str], authorize: Authorizer, allow_deletions: bool = False,
                    options: Optional[ApplyOptions] = None, applied_by: Optional[str] = None,
                    progress: Optional[ProgressFn] = None, source: Optional[Mapping[str, Any]] = None,
-                   read_progress: Optional[ProgressFn] = None) -> AppliedPlan:
+                   read_progress: Optional[ProgressFn] = None, config_dir: Optional[str] = None) -> AppliedPlan:
     """Plan ``config`` against DSS and apply it in the same run (the apply-config step of an automation node).
 
     Deletions are refused (nothing written) unless ``allow_deletions``; ``protect: true`` and project
@@ -165,6 +169,8 @@ def plan_and_apply(client: Any, backend: StoredStateBackend, config: Config, env
         if document["operations"]:
             if source is not None:
                 document[CONFIG_SOURCE] = dict(source)
+            if config_dir is not None:
+                document["config_dir"] = config_dir
             plan_id = store.save(document, applied_by)
         result = _execute(prepared, client, backend, options, progress, None, None)
         applied = AppliedPlan(environment, plan_id, document, result, applied_by)

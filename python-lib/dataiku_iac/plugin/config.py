@@ -209,36 +209,70 @@ LABEL_CONFIG_PATH = "Path in the config folder"
 LABEL_FAIL_ON_CHANGES = "Fail the scenario when DSS differs from the config"
 
 
+#: Where a component's config is: a managed folder, or the library of the component's project.
+SOURCE_FOLDER = "managed_folder"
+SOURCE_LIBRARY = "project_library"
+CONFIG_SOURCES = (SOURCE_FOLDER, SOURCE_LIBRARY)
+LABEL_CONFIG_SOURCE = "Config source"
+LABEL_LIBRARY_PATH = "Path in the project library"
+DEFAULT_LIBRARY_PATH = "/iac"
+
+
 @dataclass(frozen=True)
 class PlanParams:
-    """The plan macro's and the check-config step's form: where the config is, and the state to plan from."""
+    """The plan macro's and the check-config step's form: where the config is, and the state to plan from.
 
-    config_folder: FolderRef
+    ``config_source`` is :data:`SOURCE_FOLDER` (``config_folder`` and ``config_path``) or :data:`SOURCE_LIBRARY`
+    (``library_path`` in the library of ``project_key``, the project the component runs in)."""
+
+    config_folder: Optional[FolderRef]
     config_path: str
     folder: FolderRef
     environment: str
     fail_on_changes: bool = True
+    config_source: str = SOURCE_FOLDER
+    library_path: str = DEFAULT_LIBRARY_PATH
+    project_key: str = ""
 
 
 def parse_plan_params(config: Optional[Mapping[str, Any]], project_key: str) -> PlanParams:
-    """The plan macro's (and the check-config step's) parameters."""
-    from .config_folder import normalize_config_path
+    """The plan macro's (and the check-config and apply-config steps') parameters."""
+    from .config_source import normalize_config_path
 
     config = _mapping(config)
     folder = parse_folder(config.get("state_folder"), project_key)
-    value = config.get("config_folder")
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: choose the managed folder that holds the config "
-                          "(dataiku-iac.yml and projects/)")
-    if not isinstance(value, str):
-        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: expected a managed folder, got {type(value).__name__}")
+    source = parse_config_source(config.get("config_source"))
+    library_value = config.get("library_path")
     return PlanParams(
-        config_folder=FolderRef(project_key, value.strip()),
+        config_folder=_config_folder(config.get("config_folder"), project_key) if source == SOURCE_FOLDER else None,
         config_path=normalize_config_path(config.get("config_path")),
         folder=folder,
         environment=parse_environment(config.get("environment")),
         fail_on_changes=parse_bool(config.get("fail_on_changes"), True, LABEL_FAIL_ON_CHANGES),
+        config_source=source,
+        library_path=normalize_config_path(DEFAULT_LIBRARY_PATH if library_value in (None, "") else library_value,
+                                           LABEL_LIBRARY_PATH),
+        project_key=project_key,
     )
+
+
+def parse_config_source(value: Any) -> str:
+    """``managed_folder`` (the default) or ``project_library``."""
+    if value is None or value == "":
+        return SOURCE_FOLDER
+    if value not in CONFIG_SOURCES:
+        raise ConfigError(f"{LABEL_CONFIG_SOURCE}: expected 'managed_folder' (a managed folder) or "
+                          "'project_library' (this project's library)")
+    return str(value)
+
+
+def _config_folder(value: Any, project_key: str) -> FolderRef:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: choose the managed folder that holds the config "
+                          "(dataiku-iac.yml and projects/), or choose the project library as the config source")
+    if not isinstance(value, str):
+        raise ConfigError(f"{LABEL_CONFIG_FOLDER}: expected a managed folder, got {type(value).__name__}")
+    return FolderRef(project_key, value.strip())
 
 
 # -- apply (issue 14) --------------------------------------------------------------------------------------

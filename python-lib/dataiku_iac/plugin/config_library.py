@@ -18,6 +18,7 @@ from ..config import Config
 from ..dss.credentials import client_secrets
 from ..dss.errors import is_not_found, to_library_error
 from ..exceptions import ConfigError, DataikuIaCError
+from .config import LABEL_LIBRARY_PATH, SOURCE_LIBRARY
 from .config_source import (
     MAX_CONFIG_BYTES,
     MAX_CONFIG_FILES,
@@ -27,10 +28,8 @@ from .config_source import (
     open_config,
 )
 
-#: The form label of the path inside the library (the component parameters are wired by the plan/apply glue).
-LABEL_LIBRARY_PATH = "Path in the project library"
 #: The ``kind`` of a plan's ``config_source`` made from a project library.
-LIBRARY_SOURCE_KIND = "project_library"
+LIBRARY_SOURCE_KIND = SOURCE_LIBRARY
 
 T = TypeVar("T")
 _GERUNDS = {"list": "listing", "read": "reading"}

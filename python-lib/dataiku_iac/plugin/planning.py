@@ -16,8 +16,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ..backends.managed_folder import ManagedFolderBackend
 from ..config.errors import ConfigFileError, ConfigValidationError, Problem
-from ..dss.credentials import client_secrets
-from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import (
     DataikuIaCError,
     DSSError,
@@ -41,8 +39,8 @@ from .actions import (
     resolve_folder,
 )
 from .config import LABEL_CONFIG_FOLDER, PlanParams, parse_plan_params
-from .config_folder import config_from_folder
-from .plans import CONFIG_SOURCE, PlanStore, folder_source
+from .config_location import component_config
+from .plans import CONFIG_SOURCE, PlanStore
 from .render import _CSS, _e, error_html
 
 logger = logging.getLogger("dataiku_iac.plugin")
@@ -82,20 +80,17 @@ class PlanOutcome:
 
 def run_plan(client: Any, project_key: str, params: PlanParams, *, environ: Mapping[str, str],
              progress: Optional[ProgressFn] = None, store: bool = True) -> PlanOutcome:
-    """Read the config from its folder, plan against the host DSS, and store the plan (when ``store``)."""
-    config_folder = find_folder(client, params.config_folder.candidates(), label=LABEL_CONFIG_FOLDER,
-                                secrets=client_secrets(client))
+    """Read the config from its folder or library, plan against the host DSS, and store the plan (when ``store``)."""
     state_folder = resolve_folder(client, params.folder)
     backend = ManagedFolderBackend(state_folder, params.environment)
     stored = _stored_state(backend)
-    with config_from_folder(config_folder, params.config_path) as config:
-        result = plan_environment(config, params.environment, client, stored, environ,
+    with component_config(client, params) as location:
+        result = plan_environment(location.config, params.environment, client, stored, environ,
                                   dss_url=str(getattr(client, "host", "") or ""), progress=progress)
         document = result.plan.to_dict()
-    document["config_dir"] = f"managed folder {config_folder.project_key}.{config_folder.odb_id}:" \
-                             f"{params.config_path}"
-    # Where apply reads the config again (to check the digest): the folder itself, not a display string.
-    document[CONFIG_SOURCE] = folder_source(config_folder.project_key, config_folder.odb_id, params.config_path)
+    document["config_dir"] = location.shown
+    # Where apply reads the config again (to check the digest): the folder or library itself, not a display string.
+    document[CONFIG_SOURCE] = location.source
     if not store:
         return PlanOutcome(document, None, "")
     return _store_plan(client, backend, state_folder, document)
