@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, NoReturn, Optional, Tuple
@@ -263,3 +265,24 @@ def scratch_project(dss_target: DSSTarget) -> Iterator[str]:
     finally:
         if key in client.list_project_keys():
             client.get_project(key).delete(clear_managed_datasets=True)
+
+
+# -- the command line in a child process --------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+_CLI = "import sys; from dataiku_iac.cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+
+def child_environment() -> Dict[str, str]:
+    """This process's environment, with the library importable from any working directory."""
+    env = dict(os.environ)
+    paths = [str(REPO / "python-lib"), str(REPO)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
+    return env
+
+
+def start_cli(*args: str, **popen: Any) -> subprocess.Popen[str]:
+    """``dataiku-iac ARGS...`` in a child process (unbuffered text output; ``env`` defaults to
+    :func:`child_environment`), for tests that kill it or race it."""
+    popen.setdefault("env", child_environment())
+    return subprocess.Popen([sys.executable, "-u", "-c", _CLI, *args], text=True, **popen)

@@ -389,3 +389,15 @@ def test_promotion_from_a_dev_instance_to_an_empty_prod_instance(cli, dev_and_pr
     assert prod.client().get_project(KEY).get_dataset("raw_customers").get_settings().get_raw_params()["path"] \
         == "/data/crm/v2"
     assert cli("plan", "--config", CONFIG, "--env", "prod").code == 0
+
+
+def test_empty_project_variables_are_applied_once_then_match(cli, dss):
+    """``variables: {}`` means no variables, which DSS reads back as ``{standard: {}, local: {}}``: once
+    applied, the next plan has nothing to do (it used to want the same change forever)."""
+    assert cli("generate", KEY, "--out", CONFIG).code == 0
+    edit_yaml(f"projects/{KEY}/project.yml", lambda doc: doc["project"].update(variables={}))
+    result = apply(cli)
+    assert result.code == 0 and "Apply complete: 1 applied." in result.out, result.out + result.err
+    assert dss.client().get_project(KEY).get_variables() == {"standard": {}, "local": {}}
+    plan = cli("plan", "--config", CONFIG)
+    assert plan.code == 0, plan.out

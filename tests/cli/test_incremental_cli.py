@@ -45,3 +45,12 @@ def test_plan_reads_incrementally_and_full_gives_the_same_plan(cli, dss):
     assert "Read DSS: incremental, 2 reused." in incremental.err
     assert "Read DSS: full (--full)." in full.err
     assert json.loads(incremental.out)["operations"] == json.loads(full.out)["operations"]
+
+
+def test_generate_stamps_the_state_so_the_first_plan_reads_incrementally(cli, dss):
+    run_generate(cli, KEY)  # adopts: a full read of the project, recorded as a sync would record it
+    edit_like_a_user(dss)
+    first = cli("plan", "--config", "config", "--format", "json")
+    full = cli("plan", "--config", "config", "--format", "json", "--full")
+    assert "Read DSS: incremental, 2 reused." in first.err, first.err
+    assert json.loads(first.out)["operations"] == json.loads(full.out)["operations"]

@@ -1,10 +1,11 @@
-"""The "Full read" parameter of the detect-drift macro and the check-drift step (issue 15), end to end."""
+"""The "Full read" parameter of the sync and detect-drift macros and the check-drift step, end to end."""
 
 from __future__ import annotations
 
 import pytest
 from dataiku import scenario as dku_scenario
 
+from dataiku_iac.backends.managed_folder import ManagedFolderBackend
 from dataiku_iac.plugin import DriftFoundError
 from dss_emulator import SAMPLE_PROJECT_KEY
 from tests.plugin.test_components import DETECT, FOLDER, dss, folder, run_macro, run_step, sync  # noqa: F401
@@ -33,3 +34,17 @@ def test_the_step_finds_an_untagged_edit_only_with_full_read(dss, folder, monkey
     with pytest.raises(DriftFoundError):
         run_step(monkeypatch, {"state_folder": FOLDER, "environment": "dev", "full_read": True})
     assert dku_scenario.Scenario().get_all_variables()["iac_drift_count"] == 1
+
+
+def test_the_sync_macro_records_an_untagged_edit_only_with_full_read(dss, folder):  # noqa: F811
+    def recorded_description() -> str:
+        state = ManagedFolderBackend(folder, "dev", lock_settle=0).load()
+        return state.get_resource(f"dataset.{SAMPLE_PROJECT_KEY}.raw_customers").attributes.get("description")
+
+    sync()
+    sync()
+    edit_without_a_new_tag(dss)
+    sync()
+    assert recorded_description() != "changed behind DSS's back"
+    sync({"full_read": True})
+    assert recorded_description() == "changed behind DSS's back"

@@ -26,7 +26,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ import yaml
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli.main import main
 from dataiku_iac.exceptions import StateNotFoundError
-from tests.dss_support import point_environment_at
+from tests.dss_support import child_environment, point_environment_at, start_cli
 
 pytestmark = pytest.mark.slow
 
@@ -44,16 +43,6 @@ KEY = "CRASH"
 PAIRS = 30  # 30 input datasets, 30 output datasets, 30 recipes
 SCENARIOS = 9  # + the project = 100 objects
 OBJECTS = 1 + 2 * PAIRS + PAIRS + SCENARIOS
-CHILD = "import sys; from dataiku_iac.cli.main import main; sys.exit(main(sys.argv[1:]))"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def child_environment() -> dict:
-    """This process's environment, with the library importable from any working directory."""
-    env = dict(os.environ)
-    paths = [str(ROOT / "python-lib"), str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
-    return env
 
 
 def write_config(root: Path, url: str) -> None:
@@ -76,8 +65,8 @@ def write_config(root: Path, url: str) -> None:
 
 
 def start_apply(workdir: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
-                            cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return start_cli("apply", "--config", "config", "--auto-approve", cwd=workdir, env=env, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL)
 
 
 def run_until(child: subprocess.Popen, done_lines: int) -> bool:
@@ -172,9 +161,8 @@ def test_ctrl_c_lets_running_writes_finish_and_records_them(emulator, tmp_path, 
     monkeypatch.chdir(tmp_path)
     point_environment_at(emulator, monkeypatch)
     write_config(tmp_path / "config", emulator.url)
-    child = subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
-                             cwd=tmp_path, env=child_environment(), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = start_cli("apply", "--config", "config", "--auto-approve", cwd=tmp_path, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE)
     assert run_until(child, done_before)
     child.send_signal(signal.SIGINT)
     out, errors = child.communicate()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from dataiku_iac.cli.main import main
 from dataiku_iac.config import read_config
 from dataiku_iac.dss.client import make_client
 from dss_emulator import SAMPLE_PROJECT_KEY as KEY
-from tests.dss_support import point_environment_at
+from tests.dss_support import point_environment_at, start_cli
 
 OBJECTS = 6  # the sample: project, 2 datasets, folder, recipe, scenario
 
@@ -122,23 +121,13 @@ def test_a_persistent_failure_is_reported_and_what_was_done_recorded(emulator, c
     assert objects_in_dss(emulator) == EXPECTED
 
 
-CHILD = "import sys; from dataiku_iac.cli.main import main; sys.exit(main(sys.argv[1:]))"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def child_environment() -> dict:
-    """This process's environment, with the library importable from any working directory."""
-    env = dict(os.environ)
-    paths = [str(ROOT / "python-lib"), str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
-    return env
 
 
 def test_a_sync_racing_an_apply_waits_for_it_and_no_update_is_lost(emulator, config, capsys):
     # The apply's first dataset create is held 3 s by the server: the apply holds the lock meanwhile.
     emulator.inject_fault("POST", r"/datasets/$", status=None, delay=3.0, count=1)
-    child = subprocess.Popen([sys.executable, "-u", "-c", CHILD, "apply", "--config", "config", "--auto-approve"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_environment())
+    child = start_cli("apply", "--config", "config", "--auto-approve", stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE)
     assert child.stdout is not None
     for line in child.stdout:  # the plan is printed under the lock, before the first write
         if line.startswith("Plan: "):

@@ -144,3 +144,14 @@ def test_the_plan_reads_its_replacement_table_from_the_descriptors() -> None:
         "type": "DSS keeps a dataset's type (Filesystem, PostgreSQL...) for its life",
         "managed": "a dataset is managed by DSS or external from its creation"}
     assert dict(immutable_fields("notebook")) == {}
+
+
+def test_an_empty_mapping_in_a_config_takes_the_empty_form_dss_stores():
+    project, dataset = DESCRIPTORS["project"], DESCRIPTORS["dataset"]
+    assert project.with_empty_forms({"variables": {}, "tags": []}) == {
+        "variables": {"standard": {}, "local": {}}, "tags": []}
+    assert dataset.with_empty_forms({"customMeta": {}, "params": {}}) == {"customMeta": {"kv": {}}, "params": {}}
+    assert project.with_empty_forms({"variables": {"standard": {"a": 1}}}) == {"variables": {"standard": {"a": 1}}}
+    shaped = project.with_empty_forms({"variables": {}})
+    shaped["variables"]["standard"]["x"] = 1  # a copy: the descriptor's own empty form is never shared
+    assert project.empty_value("variables") == {"standard": {}, "local": {}}

@@ -48,14 +48,16 @@ def run(args: argparse.Namespace) -> int:
     from ..config.generate import environments_file, generate_config
     from ..models.state import State
     from ..planner import read_live
+    from ..sync.rules import SyncRules
 
     validate_environment_name(args.env)
     root = Path(args.out)
     keys = list(dict.fromkeys(args.project_keys))
     existing = _existing_environment(root, args.env)
     client, url = environment_client(args, existing, args.workers)
+    rules = SyncRules()  # the plan's default rules: the stamp adopt records lets the next plan read incrementally
     with progress_for(args) as progress:
-        live = read_live(client, keys, workers=args.workers, progress=progress)
+        live = read_live(client, keys, workers=args.workers, progress=progress, rules=rules)
     missing = [key for key in keys if f"project.{key}" not in live.resources]
     if missing:
         raise ResourceNotFoundError(f"Project {', '.join(missing)} does not exist in DSS (or this API key cannot "
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.env not in config.environments:
         raise ConfigError(f"{root / 'dataiku-iac.yml'} has no environment {args.env!r}: add it (url, api_key_env) "
                           "or pass --no-adopt")
-    count, location, serial = adopt(config, args.env, live, keys, state_location(args, config, args.env))
+    count, location, serial = adopt(config, args.env, live, keys, state_location(args, config, args.env), rules)
     out(f"Recorded {count} objects as managed by the config in {location} (serial {serial}): "
         f"'dataiku-iac plan --config {root} --env {args.env}' should now show no changes.")
     return 0
@@ -130,14 +132,19 @@ def write_config_files(root: Path, files: Dict[str, str], project_keys: List[str
     return written
 
 
-def adopt(config: Any, environment: str, live: Any, project_keys: List[str], location: Path) -> tuple:
+def adopt(config: Any, environment: str, live: Any, project_keys: List[str], location: Path,
+          rules: Any = None) -> tuple:
     """Record the config's objects of ``project_keys`` that DSS holds as managed (origin ``adopted``), with
-    their live attributes, under the state's lock. Returns (count, location, serial)."""
+    their live attributes, under the state's lock. Returns (count, location, serial).
+
+    ``rules``: those ``live`` was read with (a full read of ``project_keys``); the state then carries the
+    sync stamp a full sync would record, so the next plan or drift check reads incrementally."""
     from ..backends.local import LocalFileBackend
     from ..config import identities_from_state
     from ..config.desired import DesiredStateBuilder
     from ..exceptions import StateNotFoundError
     from ..models.state import ManagedEntry, State
+    from ..sync.incremental import SyncMode, stamp_after
 
     # ${env:} secrets stay unresolved: adoption records ids and keys, never values.
     desired = DesiredStateBuilder(config, config.environment(environment), None, identities_from_state(live)).build()
@@ -146,8 +153,11 @@ def adopt(config: Any, environment: str, live: Any, project_keys: List[str], loc
     with backend.lock("generate"):
         try:
             state = backend.load()
+            previous: Any = state
         except StateNotFoundError:
-            state = State(environment=environment)
+            state, previous = State(environment=environment), None
+        # Computed before the state changes: it depends on the projects the stored state held.
+        stamp = stamp_after(previous, rules, SyncMode(False, "generate"), project_keys) if rules is not None else None
         state.environment = environment
         state.resources = {rid: r for rid, r in state.resources.items() if r.project_key not in scope}
         state.resources.update({rid: r for rid, r in live.resources.items()})
@@ -159,5 +169,7 @@ def adopt(config: Any, environment: str, live: Any, project_keys: List[str], loc
                 managed[rid] = ManagedEntry(wanted.config.key, previous.origin if previous else "adopted",
                                             tuple(sorted(wanted.dependencies)), wanted.config.protected)
         state.managed = dict(sorted(managed.items()))
+        if stamp is not None:
+            state.sync_stamp = stamp
         backend.save(state)
     return len([rid for rid in state.managed if rid.split(".")[1] in scope]), backend.location, state.serial

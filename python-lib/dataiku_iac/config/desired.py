@@ -32,6 +32,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set,
 
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from ..redaction_key import KeyLike
+from ..types import DESCRIPTORS
 from ..types.recipe import CODE_RECIPE_TYPES, is_code_recipe  # noqa: F401  (CODE_RECIPE_TYPES: for generate)
 from .errors import WARNING, ConfigValidationError, Location, Problem
 from .graph import find_cycles, topological_order
@@ -268,7 +269,7 @@ class DesiredStateBuilder:
         resolution = self.resolver.resolve(body)
         for path, message in resolution.problems:
             self._error(res.location(*path), message)
-        attributes: Dict[str, Any] = resolution.value
+        attributes: Dict[str, Any] = DESCRIPTORS[res.resource_type].with_empty_forms(resolution.value)
         dependencies: Set[str] = set()
         project_id = make_resource_id("project", project.key)
         id_known = True

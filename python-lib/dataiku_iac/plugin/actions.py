@@ -130,10 +130,11 @@ def run_sync(client: Any, project_key: str, params: SyncParams, *, progress: Opt
     created = not backend.exists()
     authorize = macro_authorizer(client, folder, "record the state of")
     if params.scope == SCOPE_ALL:
-        result = manager.refresh(all_projects=True, include_children=params.include_children, authorize=authorize)
+        result = manager.refresh(all_projects=True, include_children=params.include_children, authorize=authorize,
+                                 full=params.full_read)
     else:
         result = manager.refresh(project_keys=[project_key], include_children=params.include_children,
-                                 authorize=authorize)
+                                 authorize=authorize, full=params.full_read)
     state = result.state
     keys = sorted({parse_resource_id(rid).project_key for rid in state.resources})
     return SyncSummary(

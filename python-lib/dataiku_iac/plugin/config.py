@@ -67,6 +67,8 @@ class SyncParams:
     environment: str
     scope: str
     include_children: bool
+    #: Read every object instead of reusing the state's unchanged ones (``sync --full``).
+    full_read: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class CheckParams:
 def parse_sync_params(config: Optional[Mapping[str, Any]], project_key: str) -> SyncParams:
     """The sync-state macro's parameters."""
     config = _mapping(config)
-    return SyncParams(**_shared_fields(config, project_key), scope=parse_scope(config.get("scope")))
+    return SyncParams(**_shared_fields(config, project_key), scope=parse_scope(config.get("scope")),
+                      full_read=parse_bool(config.get("full_read"), False, LABEL_FULL))
 
 
 def parse_drift_params(config: Optional[Mapping[str, Any]], project_key: str) -> DriftParams:

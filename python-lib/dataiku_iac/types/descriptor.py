@@ -14,6 +14,7 @@ so the pure layers (``config``, ``plan``) may read a descriptor's facts.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 from urllib.parse import quote
@@ -84,6 +85,9 @@ class FieldSpec:
     identity: bool = False
     at_creation: bool = False
     note: str = ""
+    #: What DSS holds in the field when nothing is set, when that is not simply empty (project variables are
+    #: ``{standard: {}, local: {}}``): an empty mapping in a config means this.
+    empty: Any = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,27 @@ class TypeDescriptor:
     def field_defaults(self) -> Dict[str, Any]:
         """The empty values of this type's metadata fields (see :data:`FIELD_DEFAULTS`)."""
         return {name: FIELD_DEFAULTS[name] for name in self.tracked_fields if name in FIELD_DEFAULTS}
+
+    def empty_value(self, name: str) -> Any:
+        """What DSS holds in field ``name`` when nothing is set (None when the type does not say)."""
+        for spec in self.fields:
+            if spec.name == name and spec.empty is not None:
+                return copy.deepcopy(spec.empty)
+        return copy.deepcopy(FIELD_DEFAULTS.get(name)) if name in self.tracked_fields else None
+
+    def with_empty_forms(self, attributes: Mapping[str, Any]) -> Dict[str, Any]:
+        """``attributes`` where a field given as an empty mapping takes DSS's empty form of it.
+
+        ``variables: {}`` in a config means "no project variables", which DSS stores (and reads back) as
+        ``{standard: {}, local: {}}``: compared leaf by leaf, the literal ``{}`` would differ from it forever.
+        """
+        shaped = dict(attributes)
+        for name, value in attributes.items():
+            if isinstance(value, Mapping) and not value:
+                empty = self.empty_value(name)
+                if isinstance(empty, Mapping) and empty:
+                    shaped[name] = empty
+        return shaped
 
     def field(self, name: str) -> FieldSpec:
         """The spec of one tracked field (KeyError for an untracked one)."""

@@ -62,7 +62,8 @@ class ProjectDescriptor(TypeDescriptor):
         FieldSpec("exposedObjects", SETTINGS, SETTINGS),
         FieldSpec("dashboardAuthorizations", SETTINGS, SETTINGS),
         FieldSpec("permissions", PERMISSIONS, PERMISSIONS, at_creation=True),
-        FieldSpec("variables", VARIABLES, VARIABLES, note="both standard and local are always written"),
+        FieldSpec("variables", VARIABLES, VARIABLES, note="both standard and local are always written",
+                  empty={"standard": {}, "local": {}}),
     )
 
     def list_keys(self, client: Any) -> List[str]:
