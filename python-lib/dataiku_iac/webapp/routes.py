@@ -129,7 +129,8 @@ class _Routes:
         ctx = self.ctx
         return json_response(
             {"environments": ctx.environments(), "default": ctx.opening_environment(), "title": ctx.title,
-             "live_checks": ctx.make_manager is not None}
+             "live_checks": ctx.make_manager is not None, "apply": ctx.apply_plan is not None,
+             "apply_unavailable": "" if ctx.apply_plan is not None else ctx.apply_unavailable}
         )
 
     def viewer(self) -> Response:
