@@ -26,6 +26,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
 
 import yaml  # noqa: E402
 
+from benchmarks.arguments import parse_project_args, project_parser  # noqa: E402
 from benchmarks.bench_sync import EmulatorProcess  # noqa: E402
 from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.apply.executor import ApplyOptions, execute, prepare  # noqa: E402
@@ -35,15 +36,9 @@ from dataiku_iac.dss.client import make_client  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[200, 200, 20],
-                        help="DATASETS RECIPES SCENARIOS (default 200 200 20; recipes <= datasets)")
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
+    parser = project_parser(__doc__.splitlines()[0], [200, 200, 20], "recipes <= datasets")
     parser.add_argument("--parallelism", type=int, nargs="+", default=[8, 1], help="values to run (default 8 1)")
-    args = parser.parse_args(argv)
-    if len(args.sizes) != 3 or args.sizes[1] > args.sizes[0]:
-        parser.error("give DATASETS RECIPES SCENARIOS with RECIPES <= DATASETS, e.g. 200 200 20")
-    return args
+    return parse_project_args(parser, argv, recipes_at_most_datasets=True)
 
 
 def write_config(root: Path, url: str, key: str, datasets: int, recipes: int, scenarios: int) -> None:

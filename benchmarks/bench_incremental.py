@@ -24,6 +24,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+from benchmarks.arguments import parse_project_args, project_parser  # noqa: E402
 from benchmarks.bench_sync import EmulatorProcess  # noqa: E402
 from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.backends.local import LocalFileBackend  # noqa: E402
@@ -75,16 +76,10 @@ def report(label: str, seconds: float, requests: int, result: Any) -> None:
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1001, 1000, 100],
-                        help="DATASETS RECIPES SCENARIOS (default 1001 1000 100)")
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
+    parser = project_parser(__doc__.splitlines()[0], [1001, 1000, 100])
     parser.add_argument("--edited", type=float, default=0.01, help="fraction of objects edited (default 0.01)")
     parser.add_argument("--workers", type=int, default=8, help="concurrent requests")
-    args = parser.parse_args(argv)
-    if len(args.sizes) != 3:
-        parser.error("give DATASETS RECIPES SCENARIOS, e.g. 1001 1000 100")
-    return args
+    return parse_project_args(parser, argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -22,6 +22,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 
+from benchmarks.arguments import parse_project_args, project_parser  # noqa: E402
 from benchmarks.bench_sync import EmulatorProcess  # noqa: E402
 from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.config import identities_from_state, read_config  # noqa: E402
@@ -36,17 +37,11 @@ PROJECT_KEY = "BENCH"
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1001, 1000, 100],
-                        help="DATASETS RECIPES SCENARIOS (default 1001 1000 100)")
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
+    parser = project_parser(__doc__.splitlines()[0], [1001, 1000, 100])
     parser.add_argument("--workers", type=int, default=8, help="concurrent requests")
     parser.add_argument("--in-process", action="store_true", help="serve the emulator from a thread of this process")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (the median is printed; default 3)")
-    args = parser.parse_args(argv)
-    if len(args.sizes) != 3:
-        parser.error("give DATASETS RECIPES SCENARIOS, e.g. 1001 1000 100")
-    return args
+    return parse_project_args(parser, argv)
 
 
 def write_config(live: State, root: Path, url: str) -> None:

@@ -29,6 +29,7 @@ for _entry in (str(_ROOT / "python-lib"), str(_ROOT)):
 
 import requests  # noqa: E402
 
+from benchmarks.arguments import parse_project_args, project_parser  # noqa: E402
 from benchmarks.machine import print_header  # noqa: E402
 from dataiku_iac.dss.client import make_client  # noqa: E402
 from dataiku_iac.sync.engine import SyncEngine  # noqa: E402
@@ -125,19 +126,13 @@ def measure(dss: Any, run: Callable[[], int]) -> Tuple[float, int, int, Dict[str
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1001, 1000, 100],
-                        help="DATASETS RECIPES SCENARIOS (default 1001 1000 100)")
-    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every request")
+    parser = project_parser(__doc__.splitlines()[0], [1001, 1000, 100])
     parser.add_argument("--workers", type=int, default=8, help="concurrent requests of the engine")
     parser.add_argument("--skip-seed", action="store_true", help="only run the engine")
     parser.add_argument("--in-process", action="store_true",
                         help="serve the emulator from a thread of this process (client and server then share one "
                              "GIL, which slows the concurrent engine most) instead of a separate process")
-    args = parser.parse_args(argv)
-    if len(args.sizes) != 3:
-        parser.error("give DATASETS RECIPES SCENARIOS, e.g. 1001 1000 100")
-    return args
+    return parse_project_args(parser, argv)
 
 
 def _report(label: str, seconds: float, objects: int, requests: int) -> None:
