@@ -46,6 +46,13 @@ def test_a_project_writer_applies_the_macros_plan_from_the_config_folder(monkeyp
     assert record["applied_by"] == "dana" and record["counts"]["applied"] == 1
     [entry] = [e for e in client.get("/api/plans").get_json()["plans"] if e["id"] == plan_id]
     assert entry["applied"]["applied_by"] == "dana"
+    # The records are read once: later views of the plan list them, and read none again.
+    client.get(f"/api/plan?id={plan_id}")
+    dss.clear_request_counts()
+    for _ in range(3):
+        assert client.get(f"/api/plan?id={plan_id}").get_json()["applied"]["applied_by"] == "dana"
+    record_reads = [entry for entry in dss.request_log() if "apply-" in entry["path"]]
+    assert record_reads == [], record_reads
 
 
 def test_a_reader_may_not_apply_and_nothing_is_written(monkeypatch, dss, config_folder):  # noqa: F811

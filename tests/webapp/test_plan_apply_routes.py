@@ -167,7 +167,7 @@ def test_malformed_requests_are_refused(demo):
     for body in ({}, {"id": ""}, {"id": 3}, {"id": "x" * 300}, {"id": plan.plan_id, "expected_serial": True},
                  {"id": plan.plan_id, "expected_serial": "2"}):
         assert post_apply(client, body).status_code == 400, body
-    for missing in ("plan-20990101T000000000000Z", "../../etc/passwd"):
+    for missing in ("plan-20990101T000000000000Z", "../../etc/passwd", "plan-../../../etc/passwd"):
         response = post_apply(client, {"id": missing})
         assert response.status_code == 404 and "No stored plan named" in response.get_json()["error"]["message"]
     cross_site = client.post("/api/plan/apply?env=dev", json={"id": plan.plan_id},

@@ -189,7 +189,7 @@ class _Routes:
     def plans(self) -> Response:
         env, backend = self._backend()
         entries = [entry.to_dict() for entry in plan_store(backend).entries()]
-        records = _apply_records(backend) if entries else {}
+        records = self._apply_records(env, backend) if entries else {}
         for entry in entries:
             entry["applied"] = applied_view(records.get(entry["id"]))
         return json_response({"environment": env, "plans": entries})
@@ -197,13 +197,28 @@ class _Routes:
     def plan(self) -> Response:
         env, backend = self._backend()
         plan_id, document = self._stored_plan(env, backend)
-        return json_response(plan_index(plan_id, document, env, _apply_records(backend).get(plan_id)))
+        return json_response(plan_index(plan_id, document, env, self._apply_records(env, backend).get(plan_id)))
 
     def plan_operation(self) -> Response:
         env, backend = self._backend()
         address = _address()
         plan_id, document = self._stored_plan(env, backend)
-        return json_response(plan_operation(plan_id, document, address, _apply_records(backend).get(plan_id)))
+        return json_response(plan_operation(plan_id, document, address, self._apply_records(env, backend).get(plan_id)))
+
+    def _apply_records(self, env: str, backend: Any) -> Dict[str, Dict[str, Any]]:
+        """The latest apply record of each plan; none when they cannot be read (the plans still show, the
+        backend log says why). Records never change once written, so they are read again only when the
+        listing changed: one listing per request instead of one read per record (a request each in a folder)."""
+        from ..plugin.applying import APPLY_KIND, latest_records  # the apply engine: only once plans are viewed
+
+        try:
+            names = tuple(plan_store(backend).records.list(APPLY_KIND))
+            if not names:
+                return {}
+            return self.cache.get_or_build(("apply-records", env, names), lambda: latest_records(backend))
+        except DataikuIaCError as exc:
+            logger.warning("Could not read the apply records of %r: %s", env, exc)
+            return {}
 
     def _stored_plan(self, env: str, backend: Any, plan_id: Optional[str] = None) -> Any:
         store = plan_store(backend)
@@ -367,18 +382,6 @@ def _authorize_apply(ctx: WebappContext, viewer: Viewer, plan_id: str, document:
     created = created_projects(document)
     if created:
         ctx.authorize_creation(viewer, created, f"apply plan {plan_id}, which creates project(s) {', '.join(created)}")
-
-
-def _apply_records(backend: Any) -> Dict[str, Dict[str, Any]]:
-    """The latest apply record of each plan; none when they cannot be read (the plans still show, the
-    backend log says why)."""
-    from ..plugin.applying import latest_records
-
-    try:
-        return latest_records(backend)
-    except DataikuIaCError as exc:
-        logger.warning("Could not read the apply records: %s", exc)
-        return {}
 
 
 def _optional_arg(name: str) -> Optional[str]:
