@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator
 import pytest
 
 from dataiku_iac.apply.executor import ApplyRefusedError, StalePlanError
-from dataiku_iac.exceptions import PermissionDeniedError
+from dataiku_iac.exceptions import ApplyError, PermissionDeniedError
 from dataiku_iac.plugin.applying import latest_records
 from dataiku_iac.webapp import Viewer, local_context
 from dataiku_iac.webapp.context import plan_applier
@@ -213,6 +213,7 @@ def test_apply_errors_answer_their_statuses_with_every_reason():
     assert status == 409 and body["error"]["reasons"] == reasons and "(and 2 more)" in body["error"]["message"]
     assert describe(ApplyRefusedError("Apply refused, nothing was written: protected"))[1] == 422
     assert describe(PermissionDeniedError("rita may not apply"))[1] == 403
+    assert describe(ApplyError("dataset.K.d: a redaction marker would be sent"))[1] == 422
     assert "reasons" not in describe(PermissionDeniedError("no"))[0]["error"]
 
 
@@ -221,3 +222,28 @@ def test_the_plans_view_spells_not_attempted_as_apply_does():
     from dataiku_iac.webapp import plans
 
     assert plans.NOT_ATTEMPTED == NOT_ATTEMPTED
+
+
+def test_one_job_per_environment_a_second_apply_of_the_same_plan_joins_another_is_refused():
+    import threading
+
+    from dataiku_iac.webapp.errors import ConflictError
+    from dataiku_iac.webapp.jobs import JobRunner
+
+    runner, gate = JobRunner(), threading.Event()
+
+    def work(progress):
+        assert gate.wait(10)
+        return {}
+
+    first = runner.start("apply", "dev", work, requested_by="wendy", subject="plan-1")
+    try:
+        assert runner.start("apply", "dev", work, subject="plan-1") is first
+        with pytest.raises(ConflictError, match="An apply of plan-1 job is already running for environment 'dev'"):
+            runner.start("apply", "dev", work, subject="plan-2")
+        with pytest.raises(ConflictError, match="already running"):
+            runner.start("check", "dev", work)
+        assert runner.start("apply", "prod", work, subject="plan-2") is not first
+    finally:
+        gate.set()
+    assert runner.get(first.id, 10).status == "done" and first.to_dict()["subject"] == "plan-1"
