@@ -86,8 +86,9 @@ class JobRunner:
                     if job.kind == kind and job.subject == subject:
                         return job
                     what = f"{job.kind} of {job.subject}" if job.subject else job.kind
+                    article = "An" if what[0] in "aeiou" else "A"
                     raise ConflictError(
-                        f"A {what} job is already running for environment {environment!r}: "
+                        f"{article} {what} job is already running for environment {environment!r}: "
                         "wait for it to finish, then try again"
                     )
             job = Job(kind, environment, requested_by, subject)
