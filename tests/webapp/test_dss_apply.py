@@ -72,3 +72,24 @@ def test_inside_dss_only_administrators_may_create_projects(dss):  # noqa: F811
 
     context = dss_webapp_context(dss.client(), SAMPLE_PROJECT_KEY, CONFIG)
     assert context.authorize_creation is dss_admins_only and context.apply_plan is not None
+
+
+def test_serve_over_a_shared_folder_never_reads_a_directory_a_plan_names(dss, config_folder, tmp_path):  # noqa: F811
+    """A plan in a DSS folder may be written by anyone who writes that folder: ``serve --project --folder``
+    reads its config from managed folders only, as the webapp inside DSS does."""
+    from dataiku_iac.cli import serve
+    from dataiku_iac.cli.main import build_parser
+    from dataiku_iac.plugin.plans import PlanStore, directory_source
+
+    from .conftest import make_client
+
+    plan(config_folder)
+    store = PlanStore(state_backend(dss))
+    planted = dict(store.load(), config_source=directory_source(str(tmp_path)))
+    plan_id = store.save(planted, "mallory")
+    context = serve.build_context(build_parser().parse_args(["serve", "--project", SAMPLE_PROJECT_KEY,
+                                                             "--folder", FOLDER]))
+    client = make_client(context)
+    job = finished(client, client.post("/api/plan/apply", json={"id": plan_id}))
+    assert job["status"] == "failed" and "names a place this host does not read" in job["error"]["message"]
+    assert latest_records(state_backend(dss)) == {}

@@ -144,9 +144,11 @@ def build_context(args: argparse.Namespace) -> Any:
         from ..webapp.dss import managed_folder_context
 
         folder = resolve_folder(client, FolderRef(args.project, args.folder).candidates(), label="--folder")
+        # A shared folder's plans are not the local user's own files: their config is read from managed
+        # folders only, never from a directory of this machine a plan written by someone else could name.
         return managed_folder_context(client, folder, default_environment=args.env,
                                       identify=local_viewer(bool(reason), reason), check_origin=True,
-                                      apply_plan=plan_applier(client, allow_directories=True))
+                                      apply_plan=plan_applier(client))
     client = dss_client(args, required=False)
     return local_context(
         args.state_dir or DEFAULT_STATE_DIR,
