@@ -5,6 +5,8 @@ config generated from DSS and adopted, then the config edited and DSS changed by
   edited (a code diff), a dataset named with an XSS probe is added (a create);
 - DSS: ``alice`` edits the description of Orders outside the config, which the config also sets (the plan
   says "changed outside the config by alice at T").
+
+The stored plan names its config directory (``config_source``), so the viewer's Apply can read it again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataiku_iac.config import read_config
 from dataiku_iac.config.generate import environments_file, generate_config
 from dataiku_iac.manager import StateManager
 from dataiku_iac.planner import plan_environment
-from dataiku_iac.plugin.plans import PlanStore
+from dataiku_iac.plugin.plans import CONFIG_SOURCE, PlanStore, directory_source
 
 from .demo import EDITOR, PROJECT_KEY, RECIPE, XSS_DESCRIPTION, XSS_NAME
 
@@ -34,6 +36,7 @@ class DemoPlan(NamedTuple):
     backend: LocalFileBackend
     document: Dict[str, Any]
     plan_id: str
+    config_dir: Path
 
 
 def write_config(dss: Any, state: Any, config_dir: Path) -> None:
@@ -79,5 +82,7 @@ def build_demo_plan(dss: Any, shared_projects: Path, root: Path) -> DemoPlan:
 
     result = plan_environment(read_config(config_dir), "dev", admin, backend.load(), {}, dss_url=dss.url)
     document = result.plan.to_dict()
+    # Where apply reads the config again (as 'plan --store' records it), so the viewer can apply this plan.
+    document[CONFIG_SOURCE] = directory_source(str(config_dir.resolve()))
     plan_id = PlanStore(backend).save(document, PLANNER)
-    return DemoPlan(state_dir, backend, document, plan_id)
+    return DemoPlan(state_dir, backend, document, plan_id, config_dir)

@@ -65,7 +65,11 @@ def test_the_plan_is_listed_with_who_and_when_and_its_operations_in_order(watche
     assert shown == [op["resource_id"] for op in demo_plan.document["operations"]]
     assert page.inner_text(f"{VIEW} [data-count=update] .iac-count-value") == "3"
     assert page.inner_text(f"{VIEW} .iac-count") == "Showing 1–4 of 4 changes"
-    assert page.query_selector("#iac-plan-actions").is_hidden()  # the Apply button's place, empty for now
+    # This server has no DSS connection: Apply shows, disabled, with the reason next to it.
+    assert page.is_visible("#iac-plan-actions") and page.is_disabled("#iac-apply")
+    assert page.inner_text("#iac-apply-note").startswith("Apply is not available here: this viewer has no DSS "
+                                                         "connection")
+    assert page.is_hidden("#iac-plan-applied")
 
 
 def test_details_show_the_code_diff_and_who_changed_it_outside_the_config(watched: Watched):

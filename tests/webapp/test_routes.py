@@ -11,6 +11,7 @@ import pytest
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.exceptions import ConfigError, DSSError
 from dataiku_iac.webapp import Viewer, WebappContext, lazy_context, local_context
+from dataiku_iac.webapp.context import NO_APPLY_REASON
 from dataiku_iac.webapp.errors import INTERNAL_ERROR_MESSAGE
 
 from .conftest import CODE_LIVE, XSS_NAME, make_client, viewer_is
@@ -53,7 +54,8 @@ def test_environments_list_the_states_and_skip_invalid_names(client, caplog):
 
 def test_environments_include_the_default_before_any_sync(tmp_path):
     data = make_client(local_context(tmp_path, default_environment="qa")).get("/api/environments").get_json()
-    assert data == {"environments": ["qa"], "default": "qa", "title": "DSS drift", "live_checks": False}
+    assert data == {"environments": ["qa"], "default": "qa", "title": "DSS drift", "live_checks": False,
+                    "apply": False, "apply_unavailable": NO_APPLY_REASON}
 
 
 def test_viewer_outside_dss_is_the_local_user(client, state_dir):

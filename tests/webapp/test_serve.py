@@ -134,7 +134,7 @@ def test_serve_runs_until_interrupted(monkeypatch, state_dir, capsys):
     monkeypatch.delenv("DKU_API_KEY", raising=False)
     assert main(["serve", "--state-dir", str(state_dir), "--port", "0"]) == 0
     output = capsys.readouterr().out
-    assert f"http://127.0.0.1:{served[0]}/" in output and "Live checks are off" in output
+    assert f"http://127.0.0.1:{served[0]}/" in output and "Live checks and apply are off" in output
 
 
 def test_serve_reports_a_busy_port(monkeypatch, state_dir, capsys):

@@ -191,6 +191,7 @@
             "The drift viewer backend answered HTTP " + response.status;
           var error = new Error(message);
           error.status = response.status;
+          error.reasons = data && data.error && Array.isArray(data.error.reasons) ? data.error.reasons : [];
           throw error;
         }
         return data;
@@ -375,9 +376,16 @@
       h("span", {className: "iac-type", text: row.type}),
       h("span", {className: "iac-name", text: displayName(row), title: row.address}),
       row.change === "modified" ? h("span", {className: "iac-changes", text: plural(row.change_count, "attribute")}) : null,
+      row.apply_status ? h("span", {
+        className: "iac-apply-status iac-status-" + String(row.apply_status).replace(/[^a-z]+/g, "-"),
+        text: row.apply_status + (row.apply_error ? " (" + row.apply_error + ")" : "")
+      }) : null,
       who ? h("span", {className: "iac-who", text: who}) : null
     ]);
     var data = row.action ? {change: row.change, type: row.type, action: row.action} : {change: row.change, type: row.type};
+    if (row.apply_status) {
+      data.applyStatus = row.apply_status;
+    }
     var node = h("div", {className: "iac-row", dataset: data}, [head, details]);
     head.addEventListener("click", function () {
       var open = head.getAttribute("aria-expanded") === "true";
@@ -492,7 +500,7 @@
 
   var page = {
     env: null, environments: [], liveChecks: false, viewer: null, state: null, history: [], reports: [],
-    busy: false, messageTimer: null, plans: [], plansLoaded: false
+    busy: false, messageTimer: null, plans: [], plansLoaded: false, apply: false, applyUnavailable: ""
   };
   var driftView = null;
   var compareView = null;
@@ -550,12 +558,15 @@
     accept.title = !mayWrite ? noWrite : !drift ? "No drift to accept" :
       !current ? "This report was made against another baseline: check again first" :
       "Record the objects of this report as the new baseline";
+    updatePlanActions();
   }
 
   function loadEnvironments() {
     return api("/api/environments").then(function (data) {
       page.environments = data.environments || [];
       page.liveChecks = !!data.live_checks;
+      page.apply = !!data.apply;
+      page.applyUnavailable = data.apply_unavailable || "";
       if (data.title) {
         byId("iac-title").textContent = data.title;
       }
@@ -681,7 +692,8 @@
     if (job && job.total > 0) {
       bar.max = job.total;
       bar.value = job.done;
-      byId("iac-progress-text").textContent = label + ": " + job.done + " / " + job.total + " objects read";
+      byId("iac-progress-text").textContent = label + ": " + job.done + " / " + job.total + " " +
+        (job.kind === "apply" ? "operations completed" : "objects read");
     } else {
       bar.removeAttribute("value");
       byId("iac-progress-text").textContent = label + "\u2026";
@@ -698,7 +710,10 @@
         return api("/api/jobs/" + encodeURIComponent(job.id), {wait: 1}).then(poll);
       }
       if (job.status === "failed") {
-        throw new Error(job.error && job.error.message ? job.error.message : label + " failed");
+        var failure = new Error(job.error && job.error.message ? job.error.message : label + " failed");
+        failure.status = job.error ? job.error.status : null;
+        failure.reasons = job.error && Array.isArray(job.error.reasons) ? job.error.reasons : [];
+        throw failure;
       }
       return job.result || {};
     }
@@ -751,7 +766,10 @@
     return (position === 0 ? "Latest: " : "") + when + (entry.made_by ? " by " + entry.made_by : "");
   }
 
-  function loadPlans(selected) {
+  function loadPlans(selected, keepResult) {
+    if (!keepResult) {
+      showApplyResult(null);
+    }
     return api("/api/plans", {env: page.env}).then(function (data) {
       page.plans = data.plans || [];
       var select = byId("iac-plan");
@@ -794,8 +812,99 @@
       "none (first plan)" : "serial " + context.state_serial) : null);
     setText("iac-plan-config", index ? context.config_dir : null);
     setText("iac-plan-summary", index ? planSummaryLine(index.summary || {}) : "");
-    // The place of the Apply button (next: apply a stored plan, writers only, behind a confirmation).
-    byId("iac-plan-actions").hidden = true;
+    var applied = index ? index.applied : null;
+    var record = byId("iac-plan-applied");
+    record.textContent = applied ? "Applied by " + (applied.applied_by || "unknown") + " at " +
+      formatTime(applied.applied_at) + ": " + (applied.summary || "") : "";
+    record.className = "iac-plan-applied" + (applied && !applied.ok ? " iac-apply-failed" : "");
+    record.hidden = !applied;
+    byId("iac-apply-confirm").hidden = true;
+    updatePlanActions();
+  }
+
+  // -- Apply: a stored plan, exactly as shown, for viewers who may write ----------------------------------
+
+  function updatePlanActions() {
+    var index = planView ? planView.index : null;
+    var operations = index && index.rows ? index.rows.length : 0;
+    // Nothing to apply, nothing to offer: a plan with no operations has no Apply button at all.
+    byId("iac-plan-actions").hidden = !operations;
+    if (!operations) {
+      return;
+    }
+    var viewer = page.viewer;
+    var refused = index.summary && index.summary.refused;
+    var whyNot = !page.apply ? "Apply is not available here: " + (page.applyUnavailable || "no DSS connection") :
+      !(viewer && viewer.may_write) ? "You need write access to the projects of this plan" +
+        (viewer && viewer.reason ? " (" + viewer.reason + ")" : "") :
+      refused ? "The plan has refused operations (protect: true): make a new plan" : "";
+    var button = byId("iac-apply");
+    button.disabled = page.busy || !!whyNot;
+    button.title = whyNot || "Apply exactly this plan to DSS, after a confirmation";
+    var note = byId("iac-apply-note");
+    note.textContent = whyNot ? whyNot + "." : "";
+    note.hidden = !whyNot;
+  }
+
+  function askApply() {
+    var index = planView.index;
+    if (!index) {
+      return;
+    }
+    byId("iac-apply-confirm-text").textContent = "Apply plan " + index.source.id + " to environment \u201c" +
+      page.env + "\u201d" + (index.context && index.context.dss_url ? " (" + index.context.dss_url + ")" : "") +
+      "? Exactly these " + plural(index.rows.length, "operation") + " run, in this order; the plan is refused, " +
+      "with nothing written, if DSS, the state or the config changed since it was made.";
+    byId("iac-apply-confirm-summary").textContent = planSummaryLine(index.summary || {});
+    byId("iac-apply-confirm").hidden = false;
+    byId("iac-apply-yes").focus();
+  }
+
+  function applyPlan() {
+    byId("iac-apply-confirm").hidden = true;
+    var index = planView.index;
+    var id = index.source.id;
+    var body = {id: id, expected_serial: page.state ? page.state.serial : 0};
+    showApplyResult(null);
+    runJob("/api/plan/apply", body, "Applying plan").then(function (result) {
+      showApplyResult(result);
+      return Promise.all([loadPlans(id, true), loadAll()]);
+    }).catch(function (error) {
+      showApplyResult(null, error);
+      updateButtons();
+    });
+  }
+
+  function showApplyResult(result, error) {
+    var node = clear(byId("iac-apply-result"));
+    node.hidden = !result && !error;
+    if (error) {
+      node.className = "iac-apply-result iac-apply-failed";
+      appendAll(node, [
+        h("p", {className: "iac-apply-headline", text: (error.status >= 400 && error.status < 500 ? "Refused: " :
+          "Apply failed: ") + error.message}),
+        error.reasons && error.reasons.length ? h("ul", {className: "iac-apply-reasons"}, error.reasons.map(function (reason) {
+          return h("li", {text: reason});
+        })) : null
+      ]);
+      return;
+    }
+    if (!result) {
+      return;
+    }
+    var operations = result.operations || [];
+    var failed = operations.filter(function (outcome) { return outcome.status === "failed"; });
+    node.className = "iac-apply-result " + (result.ok ? "iac-apply-ok" : "iac-apply-failed");
+    appendAll(node, [
+      h("p", {className: "iac-apply-headline", text: result.ok ? "Applied: " + (result.summary || "") :
+        "Apply failed: " + ["applied", "failed", "not attempted"].map(function (status) {
+          return ((result.counts || {})[status] || 0) + " " + status;
+        }).join(", ") + "."}),
+      failed.length ? h("ul", {className: "iac-apply-reasons"}, failed.map(function (outcome) {
+        return h("li", {text: outcome.resource_id + ": " + (outcome.error || "failed")});
+      })) : null,
+      result.note ? h("p", {text: result.note}) : null
+    ]);
   }
 
   function planSummaryLine(summary) {
@@ -884,7 +993,13 @@
       },
       attributes: function () { return null; }
     });
-    byId("iac-plan").addEventListener("change", function (event) { loadPlan(event.target.value); });
+    byId("iac-plan").addEventListener("change", function (event) {
+      showApplyResult(null);
+      loadPlan(event.target.value);
+    });
+    byId("iac-apply").addEventListener("click", askApply);
+    byId("iac-apply-yes").addEventListener("click", applyPlan);
+    byId("iac-apply-no").addEventListener("click", function () { byId("iac-apply-confirm").hidden = true; });
     ["drift", "history", "plans"].forEach(function (tab) {
       byId("iac-tab-" + tab + "-button").addEventListener("click", function () { selectTab(tab); });
     });

@@ -1,15 +1,19 @@
-"""``dataiku-iac plan --config DIR [--env E] [--out PLAN_FILE] [--format text|json|html]``.
+"""``dataiku-iac plan --config DIR [--env E] [--out PLAN_FILE] [--store] [--format text|json|html]``.
 
 Reads the config, the environment's state and live DSS (the projects the config names, and those the state
 records managed objects in), and prints what apply would do. Writes nothing to DSS nor to the state; ``--out``
-saves the plan document for ``apply``. Exit 0: no changes; 2: changes; 1: an error, or an operation the
-config refuses (``protect: true``), in which case no plan file is written.
+saves the plan document for ``apply``; ``--store`` keeps it beside the state (``<state>.plans/``, as the plan
+macro does in a state folder) for review and apply in the drift viewer (``dataiku-iac serve``). Exit 0: no
+changes; 2: changes; 1: an error, or an operation the config refuses (``protect: true``), in which case no
+plan file is written nor stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -34,6 +38,7 @@ from .common import (
 from .sync import add_full_option
 
 EXIT_CHANGES = 2
+STATE_SUFFIX = ".state.json"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -50,6 +55,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--state", metavar="PATH",
                         help="the state file (default: the environment's 'state' in dataiku-iac.yml)")
     parser.add_argument("--out", metavar="PLAN_FILE", help="save the plan for 'dataiku-iac apply PLAN_FILE'")
+    parser.add_argument("--store", action="store_true",
+                        help="store the plan beside the state, to review and apply it in the drift viewer "
+                             "('dataiku-iac serve')")
     parser.add_argument("--format", choices=("text", "json", "html"), default="text",
                         help="output format (default: text)")
     parser.add_argument("--show-unmanaged", action="store_true",
@@ -86,7 +94,47 @@ def run(args: argparse.Namespace) -> int:
         path = write_output_file(args.out, encode_plan(document), option="--out path", what="the plan file ")
         # On stderr: standard output stays the plan alone, its last line the summary.
         err(f"Plan saved to {path}: apply it with 'dataiku-iac apply {path}'.")
+    if args.store:
+        store_plan(document, state_location(args, config, environment), Path(args.config))
     return EXIT_CHANGES if result.plan.has_changes else 0
+
+
+def store_plan(document: Dict[str, Any], state_path: Path, config_dir: Path) -> Optional[str]:
+    """Keep the plan beside the local state, naming its config directory (absolute, so ``serve`` started from
+    anywhere reads the same config again when applying); says where on stderr. None when there is nothing to
+    apply (no operations), in which case nothing is stored."""
+    if not document.get("operations"):
+        err("Nothing stored: the plan has no operations (DSS matches the config).")
+        return None
+    from ..backends.local import LocalFileBackend
+    from ..plugin.plans import CONFIG_SOURCE, PlanStore, directory_source
+
+    store = PlanStore(LocalFileBackend(state_path))
+    plan_id = store.save(dict(document, **{CONFIG_SOURCE: directory_source(str(config_dir.resolve()))}),
+                         local_login())
+    err(f"Plan stored as {plan_id} in {store.location(plan_id)}.")
+    err(review_hint(state_path))
+    return plan_id
+
+
+def review_hint(state_path: Path) -> str:
+    """The ``serve`` line that opens the stored plan (``serve`` lists the states named ``<env>.state.json``)."""
+    name = state_path.name
+    if not name.endswith(STATE_SUFFIX) or name == STATE_SUFFIX:
+        return (f"The drift viewer lists states named <env>{STATE_SUFFIX}: name the state so (e.g. with --state) "
+                "to review this plan there.")
+    environment = name[: -len(STATE_SUFFIX)]
+    directory = shlex.quote(str(state_path.parent))
+    return (f"Review and apply it in the drift viewer (Plans tab): dataiku-iac serve --state-dir {directory} "
+            f"--env {shlex.quote(environment)}  (with {URL_VARIABLE} and {KEY_VARIABLE} set, to apply)")
+
+
+def local_login() -> str:
+    """Who made the plan, as the viewer names the local user."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry, e.g. in some containers
+        return "local user"
 
 
 def render_plan(document: Mapping[str, Any], fmt: str, color: bool = False, show_unmanaged: bool = False) -> str:

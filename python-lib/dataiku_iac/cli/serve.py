@@ -86,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     out(f"Drift viewer for {context.location} on http://{shown_host}:{server.port}/  (Ctrl-C to stop)")
     if context.make_manager is None:
-        out(f"Live checks are off: set {URL_VARIABLE} and {KEY_VARIABLE} to check DSS from the page.")
+        out(f"Live checks and apply are off: set {URL_VARIABLE} and {KEY_VARIABLE} to check DSS from the page "
+            "and apply stored plans.")
     if not loopback:
         err(f"Warning: listening on {args.host}: anyone who can reach it sees the state, and the page has no login.")
         if not args.allow_writes:
@@ -129,7 +130,7 @@ def read_only_reason(args: argparse.Namespace) -> str:
 
 def build_context(args: argparse.Namespace) -> Any:
     """The webapp context for the command line's state location and connection."""
-    from ..webapp.context import local_context, local_viewer, manager_factory_for
+    from ..webapp.context import local_context, local_viewer, manager_factory_for, plan_applier
 
     reason = read_only_reason(args)
     if args.project or args.folder:
@@ -143,8 +144,11 @@ def build_context(args: argparse.Namespace) -> Any:
         from ..webapp.dss import managed_folder_context
 
         folder = resolve_folder(client, FolderRef(args.project, args.folder).candidates(), label="--folder")
+        # A shared folder's plans are not the local user's own files: their config is read from managed
+        # folders only, never from a directory of this machine a plan written by someone else could name.
         return managed_folder_context(client, folder, default_environment=args.env,
-                                      identify=local_viewer(bool(reason), reason), check_origin=True)
+                                      identify=local_viewer(bool(reason), reason), check_origin=True,
+                                      apply_plan=plan_applier(client))
     client = dss_client(args, required=False)
     return local_context(
         args.state_dir or DEFAULT_STATE_DIR,
@@ -152,6 +156,8 @@ def build_context(args: argparse.Namespace) -> Any:
         make_manager=manager_factory_for(client) if client is not None else None,
         read_only=bool(reason),
         read_only_reason=reason,
+        # The local user's own plans and config directories (``plan --store``), applied with the same client.
+        apply_plan=plan_applier(client, allow_directories=True) if client is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -30,6 +31,13 @@ ManagerFactory = Callable[[str, StateBackend, Optional[ProgressFn]], Any]
 #: ``authorize(viewer, project_keys, action)`` raises unless the viewer may change those projects' baselines
 #: (``action`` completes "<login> may not ...").
 Authorize = Callable[["Viewer", List[str], str], None]
+#: ``apply_plan(backend, plan_id, authorize=, applied_by=, progress=) -> AppliedPlan``: apply a stored plan of
+#: ``backend``'s environment (``dataiku_iac.plugin.applying.apply_stored_plan`` with the host's client and config
+#: reader); ``authorize(project_keys)`` is called again under the state lock, before anything is written.
+PlanApplier = Callable[..., Any]
+#: Why a host without an applier cannot apply (the 503's message).
+NO_APPLY_REASON = ("this viewer has no DSS connection: start 'dataiku-iac serve' with DKU_DSS_URL and DKU_API_KEY "
+                   "set (or --dss-url and --api-key-file)")
 #: Backends kept for environments that exist: a request naming a new environment costs one lookup, not memory.
 MAX_CACHED_BACKENDS = 32
 
@@ -61,6 +69,24 @@ class Viewer:
         }
 
 
+def plan_applier(client: Any, *, allow_directories: bool = False,
+                 environ: Optional[Mapping[str, str]] = None) -> PlanApplier:
+    """The :data:`PlanApplier` of a host: plans are applied through ``client`` (inside DSS the webapp's run-as
+    user), their config read again from where the plan says it is (managed folders only, unless
+    ``allow_directories``: ``serve``, whose plans are the local user's own files)."""
+
+    def apply_plan(backend: StateBackend, plan_id: str, *, authorize: Callable[[List[str]], None],
+                   applied_by: Optional[str], progress: Optional[ProgressFn] = None) -> Any:
+        # Imported here: the apply engine pulls in the planner and the sync layer, which read-only pages never need.
+        from ..plugin.applying import apply_stored_plan, config_source_opener
+
+        opener = config_source_opener(client, allow_directories=allow_directories)
+        return apply_stored_plan(client, backend, plan_id=plan_id, environ=os.environ if environ is None else environ,
+                                 open_config=opener, authorize=authorize, applied_by=applied_by, progress=progress)
+
+    return apply_plan
+
+
 def writers_only(viewer: Viewer, project_keys: List[str], action: str) -> None:
     """The :data:`Authorize` of a host without per-project permissions (``serve``): the viewer's own flag."""
     if not viewer.may_write:
@@ -79,6 +105,10 @@ class WebappContext:
       the viewer; inside DSS, write permission on each of them and on the state folder's project.
     - ``make_manager(environment, backend, progress)``: a ``StateManager`` for live checks; None when the
       host has no DSS connection (those routes then answer 503).
+    - ``apply_plan``: applies a stored plan (:data:`PlanApplier`); None when the host cannot (``POST
+      /api/plan/apply`` then answers 503 with ``apply_unavailable``, the reason).
+    - ``authorize_creation(viewer, project_keys, action)``: refuses an apply that creates these projects (they
+      have no permissions to check yet); inside DSS only DSS administrators may, ``serve`` lets any writer.
     - ``project_keys``: the projects a live check covers (None: those in the baseline).
     - ``check_origin``: refuse mutating requests whose ``Origin`` is another site (outside DSS; inside DSS
       the backend sits behind DSS's own proxy and authentication).
@@ -94,6 +124,9 @@ class WebappContext:
     title: str = "DSS drift"
     location: str = ""
     authorize: Authorize = writers_only
+    apply_plan: Optional[PlanApplier] = None
+    apply_unavailable: str = NO_APPLY_REASON
+    authorize_creation: Authorize = writers_only
     max_cached_backends: int = MAX_CACHED_BACKENDS
     _backends: OrderedDict[str, StateBackend] = field(default_factory=OrderedDict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -166,6 +199,7 @@ def local_context(
     read_only: bool = False,
     read_only_reason: str = "the server was started with --read-only",
     project_keys: Optional[List[str]] = None,
+    apply_plan: Optional[PlanApplier] = None,
 ) -> WebappContext:
     """A context over a local state directory (``<state_dir>/<env>.state.json``), for ``serve`` and tests."""
     directory = Path(state_dir)
@@ -179,6 +213,7 @@ def local_context(
         project_keys=project_keys,
         check_origin=True,
         location=str(directory),
+        apply_plan=apply_plan,
     )
 
 

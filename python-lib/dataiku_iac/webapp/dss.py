@@ -13,11 +13,20 @@ from typing import Any, Callable, List, Mapping, Optional, Set, Tuple
 from ..backends.base import StateBackend
 from ..backends.managed_folder import ManagedFolderBackend
 from ..dss.folders import resolve_folder
+from ..exceptions import PermissionDeniedError
 from ..permissions import NOT_GRANTED, Principal, principal_from_auth_info, require_write, write_refusals
 from ..plugin.config import LABEL_FOLDER, parse_environment, parse_folder
 from ..plugin.messages import client_secrets
 from ..redaction_key import key_from_dss_user_secrets
-from .context import Authorize, Viewer, WebappContext, environments_from_paths, manager_factory_for
+from .context import (
+    Authorize,
+    PlanApplier,
+    Viewer,
+    WebappContext,
+    environments_from_paths,
+    manager_factory_for,
+    plan_applier,
+)
 
 logger = logging.getLogger("dataiku_iac.webapp")
 
@@ -34,10 +43,14 @@ def dss_webapp_context(client: Any, project_key: str, config: Optional[Mapping[s
     environment = parse_environment(config.get("environment"))
     folder = resolve_folder(client, folder_ref.candidates(), label=LABEL_FOLDER, secrets=client_secrets(client))
     folder_project = str(getattr(folder, "project_key", project_key))
-    return managed_folder_context(
+    context = managed_folder_context(
         client, folder, default_environment=environment, identify=dss_viewer_check(client, folder_project),
         authorize=dss_authorizer(client, folder_project),
+        # Plans are applied as the run-as user, their config read again from its managed folder only.
+        apply_plan=plan_applier(client),
     )
+    context.authorize_creation = dss_admins_only
+    return context
 
 
 def managed_folder_context(
@@ -49,6 +62,7 @@ def managed_folder_context(
     check_origin: bool = False,
     live_checks: bool = True,
     authorize: Optional[Authorize] = None,
+    apply_plan: Optional[PlanApplier] = None,
 ) -> WebappContext:
     """A context over the environments stored in a managed folder (``states/<env>.state.json``)."""
 
@@ -70,6 +84,7 @@ def managed_folder_context(
         default_environment=default_environment,
         check_origin=check_origin,
         location=f"managed folder {getattr(folder, 'project_key', '?')}.{getattr(folder, 'odb_id', '?')}",
+        apply_plan=apply_plan,
     )
     if authorize is not None:
         context.authorize = authorize
@@ -119,3 +134,14 @@ def dss_authorizer(client: Any, folder_project: str) -> Authorize:
         require_write(client, sorted(set(project_keys) | {folder_project}), principal, action)
 
     return authorize
+
+
+def dss_admins_only(viewer: Viewer, project_keys: List[str], action: str) -> None:
+    """Inside DSS, creating projects from the drift viewer is for DSS administrators: the webapp creates them
+    as its run-as user, and a project that does not exist yet has no permissions to check the viewer against."""
+    if not viewer.dss_admin:
+        raise PermissionDeniedError(
+            f"{viewer.login or 'This viewer'} may not {action}: only a DSS administrator may create projects "
+            "from the drift viewer (ask one, or run the macro 'Dataiku IaC: apply plan' as a user allowed to "
+            "create projects)"
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..exceptions import (
+    ApplyError,
     ConfigError,
     DataikuIaCError,
     DSSError,
@@ -90,17 +91,38 @@ _STATUSES: Tuple[Tuple[type, int], ...] = (
 )
 
 
+#: An apply refusal the viewer can act on (a protected object, a project deletion): the request was understood
+#: but the plan asks for what apply will not do.
+REFUSED_STATUS = 422
+
+
+def _apply_statuses() -> Tuple[Tuple[type, int], ...]:
+    """The statuses of apply's refusals: a stale plan is a conflict with what DSS, the state or the config
+    became (409), a refused plan unprocessable (422). Imported only once an apply error exists, so the read-only
+    pages never load the apply engine (it pulls in the planner and the sync layer)."""
+    from ..apply.executor import ApplyRefusedError, StalePlanError
+
+    return ((StalePlanError, 409), (ApplyRefusedError, REFUSED_STATUS), (ApplyError, REFUSED_STATUS))
+
+
 def status_for(error: BaseException) -> int:
     """The HTTP status a library error answers (500 for anything unexpected)."""
-    for error_class, status in _STATUSES:
+    statuses = _STATUSES
+    if isinstance(error, ApplyError) and not isinstance(error, (WebappError, PermissionDeniedError)):
+        statuses = _apply_statuses() + statuses
+    for error_class, status in statuses:
         if isinstance(error, error_class):
             return status or getattr(error, "status", 500)
     return 500
 
 
-def error_body(status: int, message: str) -> Dict[str, Any]:
-    """The JSON error envelope."""
-    return {"error": {"status": status, "message": message}}
+def error_body(status: int, message: str, reasons: Optional[List[str]] = None) -> Dict[str, Any]:
+    """The JSON error envelope; ``reasons`` lists every reason of a refusal (a stale plan's) when there are
+    several, so the page can show them all, not only the first ten of the message."""
+    body: Dict[str, Any] = {"status": status, "message": message}
+    if reasons:
+        body["reasons"] = [str(reason) for reason in reasons]
+    return {"error": body}
 
 
 def describe(error: BaseException) -> Tuple[Dict[str, Any], int]:
@@ -108,4 +130,6 @@ def describe(error: BaseException) -> Tuple[Dict[str, Any], int]:
     status = status_for(error)
     if not isinstance(error, DataikuIaCError):
         return error_body(status, INTERNAL_ERROR_MESSAGE), status
-    return error_body(status, str(error) or type(error).__name__), status
+    reasons = getattr(error, "reasons", None)
+    return error_body(status, str(error) or type(error).__name__,
+                      reasons if isinstance(reasons, list) else None), status

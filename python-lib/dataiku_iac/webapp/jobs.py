@@ -32,6 +32,8 @@ class Job:
     kind: str
     environment: str
     requested_by: Optional[str] = None
+    #: What the job acts on within its kind (the plan id of an apply), None when the kind says it all.
+    subject: Optional[str] = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     status: str = "running"  # running, done, failed
     done: int = 0
@@ -53,6 +55,7 @@ class Job:
             "kind": self.kind,
             "environment": self.environment,
             "requested_by": self.requested_by,
+            "subject": self.subject,
             "status": self.status,
             "done": self.done,
             "total": self.total,
@@ -72,18 +75,23 @@ class JobRunner:
         self._order: List[str] = []
         self._lock = threading.Lock()
 
-    def start(self, kind: str, environment: str, work: Work, requested_by: Optional[str] = None) -> Job:
-        """Run ``work(progress)`` in the background; joins a running job of the same kind and environment."""
+    def start(self, kind: str, environment: str, work: Work, requested_by: Optional[str] = None,
+              subject: Optional[str] = None) -> Job:
+        """Run ``work(progress)`` in the background; joins a running job of the same kind, environment and
+        subject. Any other job running on the environment is a conflict: one job at a time per environment
+        (an apply of another plan, or a check, must not run under an apply)."""
         with self._lock:
             for job in self._jobs.values():
                 if job.environment == environment and job.status == "running":
-                    if job.kind == kind:
+                    if job.kind == kind and job.subject == subject:
                         return job
+                    what = f"{job.kind} of {job.subject}" if job.subject else job.kind
+                    article = "An" if what[0] in "aeiou" else "A"
                     raise ConflictError(
-                        f"A {job.kind} job is already running for environment {environment!r}: "
+                        f"{article} {what} job is already running for environment {environment!r}: "
                         "wait for it to finish, then try again"
                     )
-            job = Job(kind, environment, requested_by)
+            job = Job(kind, environment, requested_by, subject)
             self._jobs[job.id] = job
             self._order.append(job.id)
             self._forget_old()

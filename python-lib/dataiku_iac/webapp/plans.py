@@ -4,11 +4,15 @@ A plan's operations become rows as a drift report's changes do (the page's list,
 are shared): ``change`` is the drift kind the action reads as (create: added, delete: removed, the others:
 modified), ``action`` the plan's own word, and ``last_modified_by``/``at`` who changed the object outside
 the config. The operations keep the plan's order (apply's order); ``position`` is that order.
+
+A plan that was applied carries its latest apply record (``dataiku_iac.plugin.applying.latest_records``): who
+applied it, when, the counts and summary line, and on each row the operation's outcome (applied, failed and
+why, not attempted).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 from ..backends.base import StoredStateBackend
 from ..plugin.plans import PlanStore
@@ -17,6 +21,8 @@ from .errors import NotFoundError
 from .views import MAX_PATHS_PER_ROW, counts_by_type
 
 _CHANGE_OF_ACTION = {"create": "added", "delete": "removed"}
+#: ``dataiku_iac.apply.result.NOT_ATTEMPTED``, spelled here: importing the apply package loads the write layer.
+NOT_ATTEMPTED = "not attempted"
 
 
 def plan_store(backend: Any) -> PlanStore:
@@ -62,10 +68,42 @@ def operation_row(position: int, operation: Mapping[str, Any]) -> Dict[str, Any]
     }
 
 
-def plan_index(plan_id: str, document: Mapping[str, Any], environment: str) -> Dict[str, Any]:
+def applied_view(record: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """An apply record without its operations (the plan list's and the plan header's "applied by X at T")."""
+    if not isinstance(record, Mapping):
+        return None
+    counts = record.get("counts") if isinstance(record.get("counts"), Mapping) else {}
+    return {"id": record.get("id"), "applied_by": record.get("applied_by"), "applied_at": record.get("applied_at"),
+            "ok": bool(record.get("ok")), "summary": record.get("summary"), "state_serial": record.get("state_serial"),
+            "counts": {str(key): value for key, value in counts.items()}}
+
+
+def outcomes_by_operation(record: Optional[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
+    """The record's outcome of each operation, by the plan's resource id."""
+    if not isinstance(record, Mapping):
+        return {}
+    outcomes = [item for item in record.get("operations") or [] if isinstance(item, Mapping)]
+    return {str(item.get("resource_id")): item for item in outcomes}
+
+
+def with_outcome(row: Dict[str, Any], operation: Mapping[str, Any],
+                 outcomes: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    """``row`` with what the latest apply did to its operation (nothing added when the plan was never applied;
+    an operation the record does not list was not attempted)."""
+    if outcomes:
+        outcome = outcomes.get(str(operation.get("resource_id"))) or {}
+        row["apply_status"] = outcome.get("status") or NOT_ATTEMPTED
+        row["apply_error"] = outcome.get("error")
+    return row
+
+
+def plan_index(plan_id: str, document: Mapping[str, Any], environment: str,
+               record: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The page's view of a stored plan: who made it and when, its summary, counts by type, one row per
-    operation in apply's order."""
-    rows = [operation_row(position, op) for position, op in enumerate(_operations(document))]
+    operation in apply's order; with ``record`` (its latest apply), who applied it and each operation's outcome."""
+    outcomes = outcomes_by_operation(record)
+    rows = [with_outcome(operation_row(position, op), op, outcomes)
+            for position, op in enumerate(_operations(document))]
     state = document.get("state") if isinstance(document.get("state"), Mapping) else {}
     return {
         "source": {"kind": "plan", "environment": environment, "id": plan_id},
@@ -78,16 +116,18 @@ def plan_index(plan_id: str, document: Mapping[str, Any], environment: str) -> D
         },
         "counts_by_type": counts_by_type(rows),
         "rows": rows,
+        "applied": applied_view(record),
     }
 
 
-def plan_operation(plan_id: str, document: Mapping[str, Any], address: str) -> Dict[str, Any]:
+def plan_operation(plan_id: str, document: Mapping[str, Any], address: str,
+                   record: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The full operation ``address`` of a plan, in the drift detail's form (attribute changes, the created
     object's attributes) with the plan's notes (changed outside the config, replace, adopt, refused)."""
     for position, operation in enumerate(_operations(document)):
         if display_address(operation) != address:
             continue
-        row = operation_row(position, operation)
+        row = with_outcome(operation_row(position, operation), operation, outcomes_by_operation(record))
         notes = _header_notes(operation) + [str(note) for note in operation.get("notes") or []]
         if operation.get("refused"):
             notes.insert(0, f"refused: {operation['refused']}")

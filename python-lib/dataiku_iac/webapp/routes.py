@@ -15,6 +15,8 @@ Routes (every one takes ``env``, default: the context's environment)::
     GET  /api/plans?env=                           stored plans (plan macro), newest first, who and when
     GET  /api/plan?env=&id=                        a stored plan's index (the newest without id)
     GET  /api/plan/operation?env=&id=&address=     one operation of that plan, with its attribute changes
+    POST /api/plan/apply?env=  {"id", "expected_serial"}  apply a stored plan (202, a job); writers of every
+                                                   project it writes (a plan creating projects: see docs)
     POST /api/check?env=                           start a live drift check (202, a job); writers only
     POST /api/accept?env=  {"report", "expected_serial"}  store the reviewed report's live state as the
                                                    baseline (202, a job); writers of every covered project
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 import orjson
@@ -40,15 +42,18 @@ from ..exceptions import DataikuIaCError, StateNotFoundError
 from ..models.state import parse_resource_id
 from .context import ContextProvider, Viewer, WebappContext
 from .errors import (
+    REFUSED_STATUS,
     BadRequestError,
+    ConflictError,
     ForbiddenError,
     NotAuthenticatedError,
     UnavailableError,
+    WebappError,
     describe,
     error_body,
 )
 from .jobs import JobRunner
-from .plans import plan_index, plan_operation, plan_store
+from .plans import applied_view, plan_index, plan_operation, plan_store
 from .reports import ReportCache, compare_report, stored_report
 from .views import find_change, project_keys_of, report_index, resource_view, state_summary
 
@@ -83,6 +88,7 @@ def register_routes(app: Flask, context_provider: ContextProvider) -> None:
         ("/plans", routes.plans, ["GET"]),
         ("/plan", routes.plan, ["GET"]),
         ("/plan/operation", routes.plan_operation, ["GET"]),
+        ("/plan/apply", routes.apply_plan, ["POST"]),
         ("/check", routes.check, ["POST"]),
         ("/accept", routes.accept, ["POST"]),
         ("/jobs/<job_id>", routes.job, ["GET"]),
@@ -123,7 +129,8 @@ class _Routes:
         ctx = self.ctx
         return json_response(
             {"environments": ctx.environments(), "default": ctx.opening_environment(), "title": ctx.title,
-             "live_checks": ctx.make_manager is not None}
+             "live_checks": ctx.make_manager is not None, "apply": ctx.apply_plan is not None,
+             "apply_unavailable": "" if ctx.apply_plan is not None else ctx.apply_unavailable}
         )
 
     def viewer(self) -> Response:
@@ -182,22 +189,40 @@ class _Routes:
     def plans(self) -> Response:
         env, backend = self._backend()
         entries = [entry.to_dict() for entry in plan_store(backend).entries()]
+        records = self._apply_records(env, backend) if entries else {}
+        for entry in entries:
+            entry["applied"] = applied_view(records.get(entry["id"]))
         return json_response({"environment": env, "plans": entries})
 
     def plan(self) -> Response:
         env, backend = self._backend()
         plan_id, document = self._stored_plan(env, backend)
-        return json_response(plan_index(plan_id, document, env))
+        return json_response(plan_index(plan_id, document, env, self._apply_records(env, backend).get(plan_id)))
 
     def plan_operation(self) -> Response:
         env, backend = self._backend()
         address = _address()
         plan_id, document = self._stored_plan(env, backend)
-        return json_response(plan_operation(plan_id, document, address))
+        return json_response(plan_operation(plan_id, document, address, self._apply_records(env, backend).get(plan_id)))
 
-    def _stored_plan(self, env: str, backend: Any) -> Any:
+    def _apply_records(self, env: str, backend: Any) -> Dict[str, Dict[str, Any]]:
+        """The latest apply record of each plan; none when they cannot be read (the plans still show, the
+        backend log says why). Records never change once written, so they are read again only when the
+        listing changed: one listing per request instead of one read per record (a request each in a folder)."""
+        from ..plugin.applying import APPLY_KIND, latest_records  # the apply engine: only once plans are viewed
+
+        try:
+            names = tuple(plan_store(backend).records.list(APPLY_KIND))
+            if not names:
+                return {}
+            return self.cache.get_or_build(("apply-records", env, names), lambda: latest_records(backend))
+        except DataikuIaCError as exc:
+            logger.warning("Could not read the apply records of %r: %s", env, exc)
+            return {}
+
+    def _stored_plan(self, env: str, backend: Any, plan_id: Optional[str] = None) -> Any:
         store = plan_store(backend)
-        plan_id = _optional_arg("id")
+        plan_id = plan_id or _optional_arg("id")
         if plan_id is not None and len(plan_id) > _MAX_NAME:
             raise BadRequestError("Plan id too long")
         plan_id = store.resolve(plan_id)
@@ -277,6 +302,52 @@ class _Routes:
         job = self.jobs.start("accept", env, work, requested_by=viewer.login)
         return json_response(job.to_dict(), 202)
 
+    def apply_plan(self) -> Response:
+        """Apply a stored plan, exactly as reviewed on the page.
+
+        Body: ``{"id": plan id, "expected_serial": the state serial the page showed (0: none)}``. Refused before
+        anything starts when the host cannot apply (503), the viewer may not write every project the plan
+        writes and the state folder's project (403; a plan creating projects needs ``authorize_creation``:
+        a DSS administrator inside DSS), the plan has no operations (422), or the state moved since the page
+        loaded (409). The job then applies under the state lock: a stale plan, a refused one or a permission
+        missing for the acting user fails the job with the reasons, before anything is written.
+        """
+        ctx = self.ctx
+        body = _check_post(ctx)
+        env, backend = self._backend()
+        if ctx.apply_plan is None:
+            raise UnavailableError(f"Apply is not available here: {ctx.apply_unavailable}")
+        viewer = _identified(ctx, "nothing was applied")
+        wanted = body.get("id")
+        if not isinstance(wanted, str) or not wanted or len(wanted) > _MAX_NAME:
+            raise BadRequestError("id must be the id of a stored plan (plan-<time>)")
+        expected = body.get("expected_serial")
+        if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+            raise BadRequestError("expected_serial must be an integer (0 when no state is stored)")
+        plan_id, document = self._stored_plan(env, backend, wanted)
+        _authorize_apply(ctx, viewer, plan_id, document)
+        if not document.get("operations"):
+            raise WebappError(f"Plan {plan_id} has no operations: DSS already matched the config, nothing to apply",
+                              status=REFUSED_STATUS)
+        stored = backend.load().serial if backend.exists() else 0
+        if expected is not None and expected != stored:
+            raise ConflictError(
+                f"The state of environment {env!r} moved since this page loaded it (serial {expected}, now "
+                f"{stored}): nothing was applied; reload the page and review the plan again"
+            )
+        apply_plan, login = ctx.apply_plan, viewer.login
+
+        def authorize_again(keys: List[str]) -> None:  # under the state lock, with the plan as it is loaded there
+            ctx.authorize(viewer, keys, f"apply plan {plan_id}")
+
+        def work(progress: Any) -> Dict[str, Any]:
+            applied = apply_plan(backend, plan_id, authorize=authorize_again, applied_by=login,
+                                 progress=progress)
+            return dict(applied.to_dict(), record_id=applied.record_id, note=applied.note)
+
+        job = self.jobs.start("apply", env, work, requested_by=login, subject=plan_id)
+        return json_response(job.to_dict(), 202)
+
     def _store_clean_report(self, env: str, backend: Any, outcome: AcceptOutcome, login: Optional[str],
                             source: str) -> str:
         """Store the (empty) drift report of the moment right after the accept, so the page shows "no drift"
@@ -300,6 +371,17 @@ def _identified(ctx: WebappContext, consequence: str) -> Viewer:
     if not viewer.login:
         raise NotAuthenticatedError(f"Could not tell who you are, so {consequence}{_because(viewer.reason)}")
     return viewer
+
+
+def _authorize_apply(ctx: WebappContext, viewer: Viewer, plan_id: str, document: Dict[str, Any]) -> None:
+    """The viewer must be allowed to write every existing project the plan writes (and, by the host's rule, the
+    state folder's project); a plan that creates projects also needs the host's ``authorize_creation``."""
+    from ..plugin.applying import created_projects, plan_projects  # the apply engine: only when applying
+
+    ctx.authorize(viewer, plan_projects(document), f"apply plan {plan_id}")
+    created = created_projects(document)
+    if created:
+        ctx.authorize_creation(viewer, created, f"apply plan {plan_id}, which creates project(s) {', '.join(created)}")
 
 
 def _optional_arg(name: str) -> Optional[str]:
