@@ -291,12 +291,7 @@ def test_screenshot(watched: Watched):
     page = watched.page
     expand(row_with(page, RECIPE))
     expand(row_with(page, f"{PROJECT_KEY}.Customers"))
-    ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / "drift-viewer.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000
-    if switch_is_on("DATAIKU_IAC_UPDATE_SCREENSHOT"):
-        shutil.copyfile(target, README_SCREENSHOT)
+    save_screenshot(page, README_SCREENSHOT)
 
 
 
@@ -355,3 +350,14 @@ def test_check_now_is_disabled_and_says_why_without_live_checks(browser: Any, de
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def save_screenshot(page: Any, readme_copy: Path) -> None:
+    """The whole page, as a CI artifact named as the README's picture; with ``DATAIKU_IAC_UPDATE_SCREENSHOT``
+    on, the README's picture too."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / readme_copy.name
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
+    if switch_is_on("DATAIKU_IAC_UPDATE_SCREENSHOT"):
+        shutil.copyfile(target, readme_copy)

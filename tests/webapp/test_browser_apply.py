@@ -7,7 +7,6 @@ probe (still text). ``DATAIKU_IAC_UPDATE_SCREENSHOT=1`` refreshes docs/drift-vie
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from typing import Any, Iterator, NamedTuple
 
@@ -18,11 +17,21 @@ from dataiku_iac.plugin.applying import latest_records
 from dataiku_iac.webapp import local_context, manager_factory_for
 from dataiku_iac.webapp.context import plan_applier
 from dataiku_iac.webapp.standalone import create_app
-from tests.dss_support import switch_is_on
 
 from .demo import PROJECT_KEY, RECIPE, XSS_DESCRIPTION, XSS_NAME
 from .plan_demo import DemoPlan, build_demo_plan
-from .test_browser import ARTIFACTS, REPO_ROOT, Watched, browser, expand, row_with, rows, shared_projects_path  # noqa: F401
+from .test_browser import (  # noqa: F401
+    ARTIFACTS,
+    REPO_ROOT,
+    Watched,
+    browser,
+    expand,
+    row_with,
+    rows,
+    save_screenshot,
+    shared_projects_path,
+)
+from .test_browser_plans import open_plans
 
 pytestmark = pytest.mark.browser
 VIEW = "#iac-plan-view"
@@ -65,18 +74,6 @@ def served(fresh: Any) -> Iterator[Served]:
 @pytest.fixture
 def served_read_only(fresh: Any) -> Iterator[Served]:
     yield from serve(*fresh, read_only=True)
-
-
-def open_plans(browser: Any, url: str) -> Watched:  # noqa: F811
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20000)
-    watch = Watched(page)
-    page.goto(url)
-    page.wait_for_selector("#iac-env option", state="attached")
-    page.click("#iac-tab-plans-button")
-    page.wait_for_selector(f"{VIEW} .iac-row")
-    page.wait_for_function("document.getElementById('iac-viewer').textContent !== '\\u2013'")  # viewer known
-    return watch
 
 
 @pytest.fixture
@@ -229,9 +226,4 @@ def test_screenshot(watched: Watched):
     page = watched.page
     expand(row_with(page, f"{PROJECT_KEY}.Orders", VIEW))
     expand(row_with(page, RECIPE, VIEW))
-    ARTIFACTS.mkdir(exist_ok=True)
-    target = ARTIFACTS / "drift-viewer-plans.png"
-    page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 10_000
-    if switch_is_on("DATAIKU_IAC_UPDATE_SCREENSHOT"):
-        shutil.copyfile(target, PLANS_SCREENSHOT)
+    save_screenshot(page, PLANS_SCREENSHOT)

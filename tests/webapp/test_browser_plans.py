@@ -39,17 +39,24 @@ def base_url(demo_plan: DemoPlan) -> Iterator[str]:
     thread.join(5)
 
 
-@pytest.fixture
-def watched(browser: Any, base_url: str) -> Iterator[Watched]:  # noqa: F811
+def open_plans(browser: Any, url: str) -> Watched:  # noqa: F811
+    """A new page on the Plans tab, once its rows and the viewer (who may apply) are shown."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(15000)
+    page.set_default_timeout(20000)
     watch = Watched(page)
-    page.goto(base_url)
+    page.goto(url)
     page.wait_for_selector("#iac-env option", state="attached")
     page.click("#iac-tab-plans-button")
     page.wait_for_selector(f"{VIEW} .iac-row")
+    page.wait_for_function("document.getElementById('iac-viewer').textContent !== '\\u2013'")  # viewer known
+    return watch
+
+
+@pytest.fixture
+def watched(browser: Any, base_url: str) -> Iterator[Watched]:  # noqa: F811
+    watch = open_plans(browser, base_url)
     yield watch
-    page.close()
+    watch.page.close()
     assert watch.dialogs == [], "the page opened a dialog (an injected script ran?)"
     assert watch.errors == [], "the page had script or network errors"
 
