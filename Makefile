@@ -43,7 +43,9 @@ test: system-deps lint
 OTHER_PYTHONS := 3.9 3.12
 PY_TESTS := tests/models tests/test_state_format.py tests/test_canonical.py tests/test_timeutil.py \
             tests/backends tests/test_diff.py tests/report tests/test_manager.py tests/plugin tests/sync \
-            tests/config tests/test_accept.py tests/test_permissions.py tests/plan tests/types tests/apply
+            tests/config tests/test_accept.py tests/test_permissions.py tests/plan tests/types tests/apply \
+            tests/webapp/test_routes.py tests/webapp/test_plan_routes.py tests/webapp/test_plan_apply_routes.py \
+            tests/webapp/test_dss_backend.py tests/webapp/test_dss_apply.py
 
 test-other-pythons:
 	@for version in $(OTHER_PYTHONS); do \
