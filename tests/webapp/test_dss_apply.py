@@ -93,3 +93,14 @@ def test_serve_over_a_shared_folder_never_reads_a_directory_a_plan_names(dss, co
     job = finished(client, client.post("/api/plan/apply", json={"id": plan_id}))
     assert job["status"] == "failed" and "names a place this host does not read" in job["error"]["message"]
     assert latest_records(state_backend(dss)) == {}
+
+
+def test_the_webapp_owner_can_turn_apply_off_and_nothing_is_written(monkeypatch, dss, config_folder):  # noqa: F811
+    plan(config_folder)
+    client = viewer_app(monkeypatch, dss, dict(CONFIG, allow_apply=False))
+    log_in(dss, client, "dana", ["data_team"])
+    shown = client.get("/api/environments").get_json()
+    assert shown["apply"] is False and "'Allow applying plans from this viewer' is off" in shown["apply_unavailable"]
+    _, response = apply_newest(client, dss)
+    assert "Apply is not available here" in error_of(response, 503)
+    assert not state_backend(dss).exists()

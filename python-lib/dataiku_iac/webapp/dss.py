@@ -15,7 +15,7 @@ from ..backends.managed_folder import ManagedFolderBackend
 from ..dss.folders import resolve_folder
 from ..exceptions import PermissionDeniedError
 from ..permissions import NOT_GRANTED, Principal, principal_from_auth_info, require_write, write_refusals
-from ..plugin.config import LABEL_FOLDER, parse_environment, parse_folder
+from ..plugin.config import LABEL_FOLDER, parse_bool, parse_environment, parse_folder
 from ..plugin.messages import client_secrets
 from ..redaction_key import key_from_dss_user_secrets
 from .context import (
@@ -30,6 +30,9 @@ from .context import (
 
 logger = logging.getLogger("dataiku_iac.webapp")
 
+#: The webapp parameter that lets (default) or stops viewers applying plans from the Plans tab.
+LABEL_ALLOW_APPLY = "Allow applying plans from this viewer"
+
 
 def dss_webapp_context(client: Any, project_key: str, config: Optional[Mapping[str, Any]]) -> WebappContext:
     """The context of the DSS webapp: its ``state_folder`` and ``environment`` parameters, the browser user
@@ -43,12 +46,15 @@ def dss_webapp_context(client: Any, project_key: str, config: Optional[Mapping[s
     environment = parse_environment(config.get("environment"))
     folder = resolve_folder(client, folder_ref.candidates(), label=LABEL_FOLDER, secrets=client_secrets(client))
     folder_project = str(getattr(folder, "project_key", project_key))
+    allow_apply = parse_bool(config.get("allow_apply"), True, LABEL_ALLOW_APPLY)
     context = managed_folder_context(
         client, folder, default_environment=environment, identify=dss_viewer_check(client, folder_project),
         authorize=dss_authorizer(client, folder_project),
-        # Plans are applied as the run-as user, their config read again from its managed folder only.
-        apply_plan=plan_applier(client),
+        # Plans are applied as the run-as user, their config read again from DSS (folder or library) only.
+        apply_plan=plan_applier(client) if allow_apply else None,
     )
+    if not allow_apply:
+        context.apply_unavailable = f"this drift viewer's parameter '{LABEL_ALLOW_APPLY}' is off"
     context.authorize_creation = dss_admins_only
     return context
 
