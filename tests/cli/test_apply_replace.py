@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from dataiku_iac.backends.local import LocalFileBackend
 from dss_emulator import SAMPLE_PROJECT_KEY as KEY
 
@@ -62,7 +60,6 @@ def _change_the_folder_type() -> None:
               lambda doc: doc["managed_folders"][FOLDER].update(type="HDFS"))
 
 
-@pytest.mark.xfail(strict=True, reason="references to a replaced folder keep its old id until the next apply")
 def test_a_replaced_folder_and_what_refers_to_it_are_done_in_one_apply(cli, dss):
     old_id = _config_referring_to_the_folder(cli, dss)
     _change_the_folder_type()
@@ -83,7 +80,6 @@ def test_a_replaced_folder_and_what_refers_to_it_are_done_in_one_apply(cli, dss)
     assert "No changes" in again.out
 
 
-@pytest.mark.xfail(strict=True, reason="references to a replaced folder keep its old id until the next apply")
 def test_the_plan_shows_the_updates_of_what_refers_to_a_replaced_folder(cli, dss):
     _config_referring_to_the_folder(cli, dss)
     _change_the_folder_type()

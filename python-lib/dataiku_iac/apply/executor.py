@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
-from ..config.desired import UNRESOLVED_PREFIX, DesiredResource, DesiredState
+from ..config.desired import UNRESOLVED_PREFIX, DesiredResource, DesiredState, placeholder
 from ..dss.credentials import client_secrets, strip_userinfo
 from ..dss.errors import to_library_error
 from ..exceptions import ApplyError, DataikuIaCError, StateNotFoundError
@@ -184,18 +184,30 @@ def schedule(operations: List[Document]) -> List[Set[int]]:
 # -- references to objects DSS gives an id at creation ----------------------------------------------------
 
 class IdMap:
-    """``new:KEY`` placeholders of the desired state -> the ids DSS gave the created objects."""
+    """``new:KEY`` placeholders of the desired state -> the ids DSS gave the created (or replaced) objects."""
 
     def __init__(self) -> None:
         self._ids: Dict[Tuple[str, str], str] = {}  # (project, "new:KEY") -> id
+        self._moved: Dict[str, str] = {}  # resource id of a replaced object -> its new resource id
         self._lock = threading.Lock()
 
     def add(self, project_key: str, placeholder: str, dss_id: str) -> None:
         with self._lock:  # pool threads add; others read only after (their operation starts later)
             self._ids = {**self._ids, (project_key, placeholder): dss_id}
 
+    def replaced(self, resource_id: str, config_key: str, dss_id: str) -> None:
+        """A replace gave the object of ``resource_id`` the new id ``dss_id``: the plan wrote references to it
+        as its placeholder (``new:KEY``), and dependencies as its old resource id."""
+        address = parse_resource_id(resource_id)
+        with self._lock:
+            self._moved = {**self._moved,
+                           resource_id: make_resource_id(address.resource_type, address.project_key, dss_id)}
+        self.add(address.project_key, placeholder(config_key), dss_id)
+
     def resolve_id(self, resource_id: str) -> str:
-        """The resource id with its placeholder replaced, when known."""
+        """The resource id with its placeholder replaced (or a replaced object's new id), when known."""
+        if resource_id in self._moved:
+            return self._moved[resource_id]
         address = parse_resource_id(resource_id)
         name = address.name or ""
         if name.startswith(UNRESOLVED_PREFIX) and (address.project_key, name) in self._ids:
@@ -400,7 +412,10 @@ class Executor:
             writer.update(project_key, str(object_id or project_key), attributes, wanted.managed_paths, secrets)
         final_id = make_resource_id(rtype, project_key, None if rtype == "project" else object_id)
         if final_id != op["resource_id"]:  # before the operations referring to it may start
-            self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
+            if action == REPLACE:
+                self.ids.replaced(op["resource_id"], str(op.get("config_key") or wanted.config.key), str(object_id))
+            else:
+                self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
         try:
             resource = self.reader.read(rtype, project_key, object_id, writer.last_read)
         except Exception as exc:
