@@ -105,3 +105,19 @@ def test_a_protected_folder_is_still_not_replaced(cli, dss):
     assert result.code == 1
     assert "protect: true forbids replacing it" in result.err
     assert _folder_id(dss) == old_id and _recipe_output_refs(dss) == [old_id]
+
+
+
+def test_json_and_html_plans_show_the_updates_too(cli, dss):
+    _config_referring_to_the_folder(cli, dss)
+    _change_the_folder_type()
+    note = f"refers to managed folder {FOLDER}, which is replaced: the new id is written once DSS gives it"
+    document = json.loads(cli("plan", "--config", CONFIG, "--format", "json").out)
+    recipe = next(op for op in document["operations"] if op["resource_id"] == f"recipe.{KEY}.{RECIPE}")
+    folder = next(op for op in document["operations"] if op["action"] == "replace")
+    assert recipe["action"] == "update" and note in recipe["notes"]
+    assert folder["resource_id"] in recipe["dependencies"]
+    assert [change["after"]["ref"] for change in recipe["changes"] if change["action"] == "added"] \
+        == [f"new:{FOLDER}"]  # the placeholder: apply writes the id DSS gives the new folder
+    html = cli("plan", "--config", CONFIG, "--format", "html").out
+    assert note in html
