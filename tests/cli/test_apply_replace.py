@@ -121,3 +121,24 @@ def test_json_and_html_plans_show_the_updates_too(cli, dss):
         == [f"new:{FOLDER}"]  # the placeholder: apply writes the id DSS gives the new folder
     html = cli("plan", "--config", CONFIG, "--format", "html").out
     assert note in html
+
+
+def test_a_replaced_scenario_is_recorded_under_its_new_id_in_one_apply(cli, dss):
+    assert cli("generate", KEY, "--out", CONFIG).code == 0
+    old_id = dss.client().get_project(KEY).list_scenarios()[0]["id"]
+
+    def to_python(document: dict) -> None:
+        scenario = document["scenarios"]["Refresh customers"]
+        scenario.pop("params", None)
+        scenario.update(type="custom_python", script="print('refresh')\n")
+
+    edit_yaml(f"projects/{KEY}/scenarios.yml", to_python)
+    result = apply(cli)
+    assert result.code == 0, result.out + result.err
+    [scenario] = dss.client().get_project(KEY).list_scenarios()
+    assert scenario["type"] == "custom_python"
+    state = LocalFileBackend(STATE).load()
+    assert f"scenario.{KEY}.{scenario['id']}" in state.managed
+    assert scenario["id"] == old_id or f"scenario.{KEY}.{old_id}" not in state.resources
+    again = cli("plan", "--config", CONFIG)
+    assert again.code == 0, again.out

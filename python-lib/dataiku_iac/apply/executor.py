@@ -39,6 +39,7 @@ from ..permissions import client_principal, require_write
 from ..plan.model import ADOPT, CREATE, DELETE, REPLACE, UPDATE
 from ..sync.engine import SyncEngine
 from ..sync.rules import SyncRules
+from ..types import SERVER_ID_TYPES
 from .result import APPLIED, FAILED, ApplyResult, OperationOutcome
 from .writers import writer_for
 
@@ -411,11 +412,12 @@ class Executor:
         elif action in (UPDATE, ADOPT) and (action == UPDATE or op.get("changes")):
             writer.update(project_key, str(object_id or project_key), attributes, wanted.managed_paths, secrets)
         final_id = make_resource_id(rtype, project_key, None if rtype == "project" else object_id)
-        if final_id != op["resource_id"]:  # before the operations referring to it may start
-            if action == REPLACE:
-                self.ids.replaced(op["resource_id"], str(op.get("config_key") or wanted.config.key), str(object_id))
-            else:
-                self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
+        # Before the operations referring to it may start. The objects referring to a replaced folder were
+        # planned with its placeholder: mapped even if DSS happened to give the old id again.
+        if action == REPLACE and rtype in SERVER_ID_TYPES:
+            self.ids.replaced(op["resource_id"], wanted.config.key, str(object_id))
+        elif final_id != op["resource_id"]:
+            self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
         try:
             resource = self.reader.read(rtype, project_key, object_id, writer.last_read)
         except Exception as exc:
