@@ -144,7 +144,7 @@ def test_apply_orders_the_updates_after_the_replace_and_resolves_the_new_id(desi
             assert folder_index in waits[index]
     ids = IdMap()
     ids.replaced(FOLDER, "inbox", "F2")
-    resolved = {rid: ids.resolve(written.resources[rid].resource.attributes, rid.split(".")[1]) for rid in REFERRERS}
+    resolved = {rid: ids.resolve(written.resources[rid]) for rid in REFERRERS}
     assert ref_values(written.with_resources({rid: _with(written.resources[rid], resolved[rid])
                                               for rid in REFERRERS})) \
         == {"dataset": "F2", "recipe": "F2", "scenario": "F2", "other project": "SALES.F2"}

@@ -32,7 +32,7 @@ import copy
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from ..redaction_key import KeyLike
@@ -109,6 +109,22 @@ class DesiredResource:
         resource = Resource(self.resource.resource_type, self.resource_id, attributes, metadata)
         return dataclasses.replace(self, resource=resource)
 
+    def attributes_with_ids(self, dss_id: Callable[[IdReference], Optional[str]]) -> Dict[str, Any]:
+        """Its attributes where each reference holding its target's placeholder holds instead the id
+        ``dss_id`` gives for it (None: not known, left as is). Only the recorded reference paths are touched."""
+        found = []
+        for ref in self.id_references:
+            exists, value = _get_at(self.resource.attributes, ref.path)
+            new_id = dss_id(ref) if exists and value == ref.prefix + placeholder(ref.key) else None
+            if new_id is not None:
+                found.append((ref, new_id))
+        if not found:
+            return self.resource.attributes
+        attributes = copy.deepcopy(self.resource.attributes)
+        for ref, new_id in found:
+            _put_at(attributes, ref.path, ref.prefix + new_id)
+        return attributes
+
 
 @dataclass
 class DesiredState:
@@ -145,6 +161,15 @@ class DesiredState:
                                else self.state.resources[resource_id])
         return DesiredState(self.environment, state, resources, list(self.order), list(self.warnings),
                             self._secrets)
+
+
+def _get_at(node: Any, path: Tuple[Any, ...]) -> Tuple[bool, Any]:
+    """``(True, value)`` at ``path`` (keys and list indexes), ``(False, None)`` when a step is missing."""
+    for part in path:
+        if not _holds(node, part):
+            return False, None
+        node = node[part]
+    return True, node
 
 
 def _put_at(node: Any, path: Tuple[Any, ...], value: Any) -> None:
