@@ -142,3 +142,23 @@ def test_a_replaced_scenario_is_recorded_under_its_new_id_in_one_apply(cli, dss)
     assert scenario["id"] == old_id or f"scenario.{KEY}.{old_id}" not in state.resources
     again = cli("plan", "--config", CONFIG)
     assert again.code == 0, again.out
+
+
+def test_an_apply_stopped_after_the_replace_leaves_exactly_the_updates_for_the_next_plan(cli, dss):
+    old_id = _config_referring_to_the_folder(cli, dss)
+    _change_the_folder_type()
+    dss.inject_fault("PUT", rf"/recipes/{RECIPE}$", status=500, count=10, message="recipe save failed for the test")
+    result = apply(cli, "--parallelism", "1")
+    assert result.code == 1
+    new_id = _folder_id(dss)
+    assert new_id != old_id and _recipe_output_refs(dss) == [old_id]  # the folder replaced, the recipe not yet
+    state = LocalFileBackend(STATE).load()
+    assert f"managed_folder.{KEY}.{new_id}" in state.managed and f"managed_folder.{KEY}.{old_id}" not in state.managed
+    dss.clear_faults()
+    plan = cli("plan", "--config", CONFIG)
+    # In plan order, one at a time: the recipe failed, so the scenario was not attempted; both are left.
+    assert plan.out.splitlines()[-1] == "Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy."
+    assert f"~ recipe.{KEY}.{RECIPE}" in plan.out and "which is replaced" not in plan.out
+    assert apply(cli).code == 0
+    assert _recipe_output_refs(dss) == [new_id]
+    assert cli("plan", "--config", CONFIG).code == 0
