@@ -21,7 +21,8 @@ the resource id is then ``{type}.{KEY}.new:{key}`` (never a DSS id, which holds 
 one. References to folders (recipe inputs and outputs, ``folderSmartId``, scenario steps) are written by key
 and resolved the same way; each resource lists where its attributes hold such an id (``id_references``), so
 that a plan replacing the folder (a new id) can turn them into the folder's placeholder
-(:meth:`DesiredState.redirected`): apply then writes the id DSS gives the new folder.
+(:meth:`DesiredResource.redirected`); apply then writes the id DSS gives the new folder at those paths
+(:meth:`DesiredResource.attributes_with_ids`).
 
 Pure code: no DSS access.
 """
