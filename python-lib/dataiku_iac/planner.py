@@ -15,7 +15,7 @@ from .config import Config, DesiredState, build_desired_state, identities_from_s
 from .dss.credentials import strip_userinfo
 from .exceptions import MissingConnectionError
 from .models.state import State, parse_resource_id, recorded_ids
-from .plan import Plan, make_plan
+from .plan import Plan, plan_with_desired
 from .plan.model import DELETE
 from .plan.plan_file import config_digest
 from .sync.engine import DEFAULT_WORKERS, ProgressCallback, SyncEngine
@@ -78,9 +78,11 @@ def plan_environment(config: Config, environment: str, client: Any, stored: Stat
     live.environment = environment
     desired = build_desired_state(config, environment, environ=environ, identities=identities_from_state(live),
                                   recorded_ids=recorded_ids(stored.managed))
-    plan = make_plan(desired, live, stored, stored.managed, secret_view=rules.attributes,
-                     dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
-                     created_at=format_timestamp(utc_now()))
+    # The digest is of the config's desired state; apply writes the one the plan gives (with the placeholders of
+    # replaced objects in what refers to them).
+    plan, desired = plan_with_desired(desired, live, stored, stored.managed, secret_view=rules.attributes,
+                                      dss_url=strip_userinfo(dss_url), config_digest=config_digest(desired),
+                                      created_at=format_timestamp(utc_now()))
     plan.config_dir = str(config.root)
     check_connections(plan, desired, client, config.environment(environment).connections, environment)
     return PlanResult(plan, desired, live, mode)

@@ -20,8 +20,9 @@ from dataiku_iac.apply.executor import (
 )
 from dataiku_iac.apply.result import APPLIED, FAILED, ApplyResult, OperationOutcome
 from dataiku_iac.backends.memory import MemoryBackend
+from dataiku_iac.config.desired import DesiredResource, IdReference
 from dataiku_iac.exceptions import PermissionDeniedError
-from dataiku_iac.models.state import ManagedEntry, State
+from dataiku_iac.models.state import ManagedEntry, Resource, State
 
 
 def op(action, rid, deps=(), **extra):
@@ -47,14 +48,46 @@ def test_deletions_wait_for_every_write_and_run_in_reverse_dependency_order():
 
 # -- placeholders -----------------------------------------------------------------------------------------
 
+def referring(attributes, *references):
+    """A desired recipe holding ``attributes``, whose ``references`` say where they name folders."""
+    return DesiredResource(Resource("recipe", "recipe.P.r", attributes), None, frozenset(),
+                           id_references=tuple(references))
+
+
 def test_placeholders_are_replaced_by_the_ids_dss_gave():
     ids = IdMap()
-    ids.add("P", "new:reports", "Ab12Cd34")
+    ids.add("managed_folder.P.new:reports", "Ab12Cd34")
     assert ids.resolve_id("managed_folder.P.new:reports") == "managed_folder.P.Ab12Cd34"
     assert ids.resolve_id("managed_folder.Q.new:reports") == "managed_folder.Q.new:reports"
-    value = {"inputs": {"main": {"items": [{"ref": "new:reports"}, {"ref": "P.new:reports"}, {"ref": "x"}]}}}
-    assert ids.resolve(value, "P") == {"inputs": {"main": {"items": [
-        {"ref": "Ab12Cd34"}, {"ref": "P.Ab12Cd34"}, {"ref": "x"}]}}}
+    items = [{"ref": "new:reports"}, {"ref": "P.new:reports"}, {"ref": "x"}, {"ref": "new:reports"}]
+    wanted = referring({"inputs": {"main": {"items": items}}, "description": "new:reports"},
+                       IdReference(("inputs", "main", "items", 0, "ref"), "managed_folder.P.new:reports", "reports"),
+                       IdReference(("inputs", "main", "items", 1, "ref"), "managed_folder.P.new:reports", "reports",
+                                   "P."))
+    assert ids.resolve(wanted) == {"inputs": {"main": {"items": [  # only where the config named the folder
+        {"ref": "Ab12Cd34"}, {"ref": "P.Ab12Cd34"}, {"ref": "x"}, {"ref": "new:reports"}]}},
+        "description": "new:reports"}
+    assert wanted.resource.attributes["inputs"]["main"]["items"] == items  # the desired state is left as it was
+
+
+def test_a_folder_and_a_scenario_sharing_a_config_key_keep_their_own_ids():
+    ids = IdMap()
+    ids.add("managed_folder.P.new:nightly", "Fo1der00")
+    ids.add("scenario.P.new:nightly", "NIGHTLY")
+    assert ids.resolve_id("managed_folder.P.new:nightly") == "managed_folder.P.Fo1der00"
+    assert ids.resolve_id("scenario.P.new:nightly") == "scenario.P.NIGHTLY"
+    wanted = referring({"outputs": {"main": {"items": [{"ref": "new:nightly"}]}}},
+                       IdReference(("outputs", "main", "items", 0, "ref"), "managed_folder.P.new:nightly", "nightly"))
+    assert ids.resolve(wanted)["outputs"]["main"]["items"] == [{"ref": "Fo1der00"}]
+
+
+def test_a_replaced_folder_maps_its_placeholder_and_its_old_resource_id():
+    ids = IdMap()
+    ids.replaced("managed_folder.P.Old00000", "reports", "New00000")
+    assert ids.resolve_id("managed_folder.P.Old00000") == "managed_folder.P.New00000"  # recorded dependencies
+    wanted = referring({"outputs": {"main": {"items": [{"ref": "new:reports"}]}}},
+                       IdReference(("outputs", "main", "items", 0, "ref"), "managed_folder.P.Old00000", "reports"))
+    assert ids.resolve(wanted)["outputs"]["main"]["items"] == [{"ref": "New00000"}]
 
 
 # -- staleness ------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
 
-from ..config.desired import UNRESOLVED_PREFIX, DesiredResource, DesiredState
+from ..config.desired import UNRESOLVED_PREFIX, DesiredResource, DesiredState, IdReference, placeholder
 from ..dss.credentials import client_secrets, strip_userinfo
 from ..dss.errors import to_library_error
 from ..exceptions import ApplyError, DataikuIaCError, StateNotFoundError
@@ -39,6 +39,7 @@ from ..permissions import client_principal, require_write
 from ..plan.model import ADOPT, CREATE, DELETE, REPLACE, UPDATE
 from ..sync.engine import SyncEngine
 from ..sync.rules import SyncRules
+from ..types import SERVER_ID_TYPES
 from .result import APPLIED, FAILED, ApplyResult, OperationOutcome
 from .writers import writer_for
 
@@ -184,41 +185,50 @@ def schedule(operations: List[Document]) -> List[Set[int]]:
 # -- references to objects DSS gives an id at creation ----------------------------------------------------
 
 class IdMap:
-    """``new:KEY`` placeholders of the desired state -> the ids DSS gave the created objects."""
+    """``new:KEY`` placeholders of the desired state -> the ids DSS gave the created (or replaced) objects.
+
+    Keyed by type too: a folder and a scenario of one project may share a config key (and so a placeholder).
+    """
 
     def __init__(self) -> None:
-        self._ids: Dict[Tuple[str, str], str] = {}  # (project, "new:KEY") -> id
+        self._ids: Dict[Tuple[str, str, str], str] = {}  # (type, project, "new:KEY") -> id
+        self._moved: Dict[str, str] = {}  # resource id of a replaced object -> its new resource id
         self._lock = threading.Lock()
 
-    def add(self, project_key: str, placeholder: str, dss_id: str) -> None:
+    def add(self, planned_id: str, dss_id: str) -> None:
+        """The object planned as ``planned_id`` (``{type}.{PROJECT}.new:KEY``) got the id ``dss_id``."""
+        address = parse_resource_id(planned_id)
         with self._lock:  # pool threads add; others read only after (their operation starts later)
-            self._ids = {**self._ids, (project_key, placeholder): dss_id}
+            self._ids = {**self._ids, (address.resource_type, address.project_key, address.name or ""): dss_id}
+
+    def replaced(self, resource_id: str, config_key: str, dss_id: str) -> None:
+        """A replace gave the object of ``resource_id`` the new id ``dss_id``: the plan wrote references to it
+        as its placeholder (``new:KEY``), and dependencies as its old resource id."""
+        address = parse_resource_id(resource_id)
+        with self._lock:
+            self._moved = {**self._moved,
+                           resource_id: make_resource_id(address.resource_type, address.project_key, dss_id)}
+        self.add(make_resource_id(address.resource_type, address.project_key, placeholder(config_key)), dss_id)
 
     def resolve_id(self, resource_id: str) -> str:
-        """The resource id with its placeholder replaced, when known."""
+        """The resource id with its placeholder replaced (or a replaced object's new id), when known."""
+        if resource_id in self._moved:
+            return self._moved[resource_id]
         address = parse_resource_id(resource_id)
-        name = address.name or ""
-        if name.startswith(UNRESOLVED_PREFIX) and (address.project_key, name) in self._ids:
-            return make_resource_id(address.resource_type, address.project_key,
-                                    self._ids[(address.project_key, name)])
-        return resource_id
+        found = self._ids.get((address.resource_type, address.project_key, address.name or ""))
+        if found is None or not (address.name or "").startswith(UNRESOLVED_PREFIX):
+            return resource_id
+        return make_resource_id(address.resource_type, address.project_key, found)
 
-    def resolve(self, value: Any, project_key: str) -> Any:
-        """``value`` with every reference to a placeholder (``new:KEY``, ``PROJECT.new:KEY``) replaced."""
+    def resolve(self, wanted: DesiredResource) -> Dict[str, Any]:
+        """The attributes of ``wanted`` where each reference to a placeholder holds the id DSS gave instead."""
         if not self._ids:
-            return value
-        if isinstance(value, str) and UNRESOLVED_PREFIX in value:
-            if (project_key, value) in self._ids:
-                return self._ids[(project_key, value)]
-            other, _, rest = value.partition(".")
-            if rest and (other, rest) in self._ids:
-                return f"{other}.{self._ids[(other, rest)]}"
-            return value
-        if isinstance(value, dict):
-            return {key: self.resolve(item, project_key) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.resolve(item, project_key) for item in value]
-        return value
+            return wanted.resource.attributes
+        return wanted.attributes_with_ids(self._id_for)
+
+    def _id_for(self, reference: IdReference) -> Optional[str]:
+        target = parse_resource_id(reference.target)
+        return self._ids.get((target.resource_type, target.project_key, placeholder(reference.key)))
 
 
 # -- reading one object back as the sync does ---------------------------------------------------------------
@@ -389,7 +399,7 @@ class Executor:
             self._delete(writer, rtype, project_key, object_id)
             return _Done(rid, None)
         wanted = self.prepared.desired.resources[op["resource_id"]]
-        attributes = self.ids.resolve(wanted.resource.attributes, project_key)
+        attributes = self.ids.resolve(wanted)
         secrets = self.prepared.desired.secret_values(op["resource_id"])
         if action == REPLACE:
             self._delete(writer, rtype, project_key, object_id)
@@ -399,8 +409,12 @@ class Executor:
         elif action in (UPDATE, ADOPT) and (action == UPDATE or op.get("changes")):
             writer.update(project_key, str(object_id or project_key), attributes, wanted.managed_paths, secrets)
         final_id = make_resource_id(rtype, project_key, None if rtype == "project" else object_id)
-        if final_id != op["resource_id"]:  # before the operations referring to it may start
-            self.ids.add(project_key, parse_resource_id(op["resource_id"]).name or "", str(object_id))
+        # Before the operations referring to it may start. The objects referring to a replaced folder were
+        # planned with its placeholder: mapped even if DSS happened to give the old id again.
+        if action == REPLACE and rtype in SERVER_ID_TYPES:
+            self.ids.replaced(op["resource_id"], wanted.config.key, str(object_id))
+        elif final_id != op["resource_id"]:
+            self.ids.add(op["resource_id"], str(object_id))
         try:
             resource = self.reader.read(rtype, project_key, object_id, writer.last_read)
         except Exception as exc:

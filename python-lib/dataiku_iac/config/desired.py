@@ -19,16 +19,21 @@ the id the state recorded for the config key (``recorded_ids``), from ``identiti
 name, see :func:`identities_from_state`; only for a name held by one object of the config), or is unknown yet:
 the resource id is then ``{type}.{KEY}.new:{key}`` (never a DSS id, which holds no ``:``) until DSS assigns
 one. References to folders (recipe inputs and outputs, ``folderSmartId``, scenario steps) are written by key
-and resolved the same way.
+and resolved the same way; each resource lists where its attributes hold such an id (``id_references``), so
+that a plan replacing the folder (a new id) can turn them into the folder's placeholder
+(:meth:`DesiredResource.redirected`); apply then writes the id DSS gives the new folder at those paths
+(:meth:`DesiredResource.attributes_with_ids`).
 
 Pure code: no DSS access.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from ..redaction_key import KeyLike
@@ -51,6 +56,24 @@ WHOLE_ATTRIBUTES = frozenset({"payload", "script"})
 _STEP_ITEM_TYPES = {"DATASET": "dataset", "MANAGED_FOLDER": "managed_folder"}
 
 
+def placeholder(key: str) -> str:
+    """What stands for the DSS id of the object of config key ``key`` until DSS gives it (``new:KEY``)."""
+    return f"{UNRESOLVED_PREFIX}{key}"
+
+
+@dataclass(frozen=True)
+class IdReference:
+    """Where a resource's attributes hold the DSS id of an object DSS names by a server id (a folder)."""
+
+    #: The path in the attributes (mapping keys, list indexes) of the string holding the id.
+    path: Tuple[Any, ...]
+    #: The resource id of the object referred to, and its config key.
+    target: str
+    key: str
+    #: ``"PROJECT."`` for a reference to another project's object, else empty.
+    prefix: str = ""
+
+
 @dataclass
 class DesiredResource:
     """One resource of the desired state, with what plan and apply need beyond its attributes."""
@@ -62,11 +85,46 @@ class DesiredResource:
     sensitive_paths: FrozenSet[AttributePath] = frozenset()
     #: False while a scenario's or folder's DSS id is unknown (the resource id holds ``new:``).
     id_known: bool = True
+    #: Where its attributes hold the DSS id of a folder of the config.
+    id_references: Tuple[IdReference, ...] = ()
 
     @property
     def resource_id(self) -> str:
         """The resource id (as the sync makes it)."""
         return self.resource.resource_id
+
+    def references_to(self, targets: Collection[str]) -> List[IdReference]:
+        """Its references to the objects ``targets`` (resource ids)."""
+        return [ref for ref in self.id_references if ref.target in targets]
+
+    def redirected(self, targets: Collection[str]) -> DesiredResource:
+        """This resource with its references to ``targets`` (objects a plan replaces, so that DSS gives them a
+        new id) turned into their placeholders, which apply resolves once DSS has given the new ids."""
+        hits = self.references_to(targets)
+        if not hits:
+            return self
+        attributes = copy.deepcopy(self.resource.attributes)
+        for ref in hits:
+            _put_at(attributes, ref.path, ref.prefix + placeholder(ref.key))
+        metadata = dataclasses.replace(self.resource.metadata, checksum="")  # computed again for the new values
+        resource = Resource(self.resource.resource_type, self.resource_id, attributes, metadata)
+        return dataclasses.replace(self, resource=resource)
+
+    def attributes_with_ids(self, dss_id: Callable[[IdReference], Optional[str]]) -> Dict[str, Any]:
+        """Its attributes where each reference holding its target's placeholder holds instead the id
+        ``dss_id`` gives for it (None: not known, left as is). Only the recorded reference paths are touched."""
+        found = []
+        for ref in self.id_references:
+            exists, value = _get_at(self.resource.attributes, ref.path)
+            new_id = dss_id(ref) if exists and value == ref.prefix + placeholder(ref.key) else None
+            if new_id is not None:
+                found.append((ref, new_id))
+        if not found:
+            return self.resource.attributes
+        attributes = copy.deepcopy(self.resource.attributes)
+        for ref, new_id in found:
+            _put_at(attributes, ref.path, ref.prefix + new_id)
+        return attributes
 
 
 @dataclass
@@ -92,6 +150,41 @@ class DesiredState:
         """The desired attributes restricted to the managed paths."""
         desired = self.resources[resource_id]
         return restrict(desired.resource.attributes, desired.managed_paths)
+
+    def with_resources(self, changed: Mapping[str, DesiredResource]) -> DesiredState:
+        """A copy where the resources ``changed`` (by resource id, ids unchanged) take the place of their own."""
+        if not changed:
+            return self
+        resources = {**self.resources, **changed}
+        state = State(environment=self.state.environment)
+        for resource_id in self.state.resources:
+            state.add_resource(resources[resource_id].resource if resource_id in resources
+                               else self.state.resources[resource_id])
+        return DesiredState(self.environment, state, resources, list(self.order), list(self.warnings),
+                            self._secrets)
+
+
+def _get_at(node: Any, path: Tuple[Any, ...]) -> Tuple[bool, Any]:
+    """``(True, value)`` at ``path`` (keys and list indexes), ``(False, None)`` when a step is missing."""
+    for part in path:
+        if not _holds(node, part):
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _put_at(node: Any, path: Tuple[Any, ...], value: Any) -> None:
+    """Set ``value`` at ``path`` (keys and list indexes) when every step of the path exists."""
+    for part in path[:-1]:
+        node = node[part] if _holds(node, part) else None
+    if path and _holds(node, path[-1]):
+        node[path[-1]] = value
+
+
+def _holds(node: Any, part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def restrict(attributes: Mapping[str, Any], paths: Iterable[AttributePath]) -> Dict[str, Any]:
@@ -191,6 +284,8 @@ class DesiredStateBuilder:
         self.identities = identities
         self.problems: List[Problem] = []
         self._ids: Dict[Tuple[str, str, str], Tuple[str, bool]] = {}
+        #: The id references of the resource being built (see :class:`IdReference`).
+        self._id_references: List[IdReference] = []
 
     # -- the whole state ------------------------------------------------------------------------------------
 
@@ -252,12 +347,12 @@ class DesiredStateBuilder:
                 if dss_id is None and len(same) == 1:
                     dss_id = self.identities.get((kind, project.key, name))
                 known = dss_id is not None
-                self._ids[(kind, project.key, res.key)] = (dss_id or f"{UNRESOLVED_PREFIX}{res.key}", known)
+                self._ids[(kind, project.key, res.key)] = (dss_id or placeholder(res.key), known)
 
     def _object_id(self, kind: str, project_key: str, key: str) -> str:
         """The DSS identifier a reference to ``key`` stands for (a folder's id; a dataset's name)."""
         if kind in ID_TYPES:
-            return self._ids.get((kind, project_key, key), (f"{UNRESOLVED_PREFIX}{key}", False))[0]
+            return self._ids.get((kind, project_key, key), (placeholder(key), False))[0]
         return key
 
     # -- one resource ---------------------------------------------------------------------------------------
@@ -285,6 +380,7 @@ class DesiredStateBuilder:
             attributes = {"name": res.name, **attributes}
             resource_id = make_resource_id(res.resource_type, project.key, dss_id)
             shaper = getattr(self, f"_shape_{res.resource_type}")
+            self._id_references = []
             shaper(project, res, attributes, dependencies)
         paths = leaf_paths(attributes)
         secret_paths = {tuple(str(p) for p in path): value for path, value in resolution.secrets.items()}
@@ -294,8 +390,9 @@ class DesiredStateBuilder:
                             metadata=ResourceMetadata(deployed_by="config",
                                                       dataiku_internal_id=dss_id if res.resource_type != "project"
                                                       and id_known else None))
+        id_references, self._id_references = tuple(self._id_references), []
         return DesiredResource(resource, res, frozenset(paths), frozenset(dependencies - {resource_id}),
-                               frozenset(secret_paths), id_known)
+                               frozenset(secret_paths), id_known, id_references)
 
     def _remap_connection(self, attributes: Dict[str, Any]) -> None:
         params = attributes.get("params")
@@ -308,7 +405,8 @@ class DesiredStateBuilder:
         params = attributes.get("params")
         folder = params.get("folderSmartId") if isinstance(params, dict) else None
         if isinstance(folder, str) and folder:
-            target = self._reference(project, res, "managed_folder", folder, ("params", "folderSmartId"))
+            target = self._reference(project, res, "managed_folder", folder, ("params", "folderSmartId"),
+                                     at=("params", "folderSmartId"))
             if target is not None:
                 params["folderSmartId"] = target[1]
                 dependencies.add(target[0])
@@ -350,12 +448,13 @@ class DesiredStateBuilder:
             shaped_items = []
             for index, item in enumerate(items if isinstance(items, list) else []):
                 where = (side,) if isinstance(value, list) else (side, role)
-                shaped_items.append(self._ref_item(project, res, side, item, (*where, index), dependencies))
+                shaped_items.append(self._ref_item(project, res, side, item, (*where, index), dependencies,
+                                                   at=(side, role, "items", index, "ref")))
             shaped[role] = {"items": shaped_items, **extra}
         return shaped
 
     def _ref_item(self, project: ProjectConfig, res: ResourceConfig, side: str, item: Any, where: tuple,
-                  dependencies: Set[str]) -> Any:
+                  dependencies: Set[str], at: Tuple[Any, ...]) -> Any:
         default = {"deps": []} if side == "inputs" else {"appendMode": False}
         if isinstance(item, str):
             item = {"ref": item}
@@ -363,10 +462,10 @@ class DesiredStateBuilder:
             return item
         item = dict(item)
         if "folder" in item:
-            target = self._reference(project, res, "managed_folder", item.pop("folder"), where)
+            target = self._reference(project, res, "managed_folder", item.pop("folder"), where, at=at)
             item["ref"] = target[1] if target else item.get("ref")
         else:
-            target = self._reference(project, res, None, item.get("ref"), where)
+            target = self._reference(project, res, None, item.get("ref"), where, at=at)
             if target is not None:
                 item["ref"] = target[1]
         if target is not None:
@@ -374,10 +473,11 @@ class DesiredStateBuilder:
         return {"ref": item.pop("ref"), **default, **item}
 
     def _reference(self, project: ProjectConfig, res: ResourceConfig, kind: Optional[str], name: Any,
-                   where: tuple) -> Optional[Tuple[str, str]]:
+                   where: tuple, at: Tuple[Any, ...]) -> Optional[Tuple[str, str]]:
         """``(resource id, DSS ref)`` of the object ``name`` refers to; a warning when the config lacks it.
 
         ``kind`` None: a dataset, else a folder of that key. ``PROJECT.name`` refers to another project.
+        ``at`` is where the attributes hold the ref: recorded as an :class:`IdReference` for a folder.
         """
         if not isinstance(name, str) or not name:
             return None
@@ -392,8 +492,10 @@ class DesiredStateBuilder:
         folder_kind = "managed_folder"
         if target_project.get(folder_kind, local) is not None:
             dss_id = self._object_id(folder_kind, project_key, local)
-            ref = dss_id if project_key == project.key else f"{project_key}.{dss_id}"
-            return make_resource_id(folder_kind, project_key, dss_id), ref
+            prefix = "" if project_key == project.key else f"{project_key}."
+            target_id = make_resource_id(folder_kind, project_key, dss_id)
+            self._id_references.append(IdReference(at, target_id, local, prefix))
+            return target_id, prefix + dss_id
         what = "managed folder" if kind else "dataset or managed folder"
         self._warn(res.location(*where), f"{res.label} refers to {name!r}, which is no {what} of the config: "
                                          "it must exist in DSS (--strict makes this an error)")
@@ -415,7 +517,7 @@ class DesiredStateBuilder:
                         continue
                     where = ("params", "steps", step_index, "params", list_name, item_index, "itemId")
                     target = self._reference(project, res, None if kind == "dataset" else kind, item["itemId"],
-                                             where)
+                                             where, at=where)
                     if target is not None:
                         dependencies.add(target[0])
                         item["itemId"] = target[1]

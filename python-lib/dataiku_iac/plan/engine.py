@@ -9,6 +9,10 @@
   create and update, in the reverse order of the dependencies the state recorded. Objects DSS holds that
   neither the config nor the state names are unmanaged: listed, never touched.
 - ``protect: true`` refuses a deletion or replacement (the operation stays in the plan, marked refused).
+- A replaced folder or scenario (a type whose id DSS gives at creation) gets a new id: the objects of the
+  config that refer to it (recipe inputs and outputs, ``folderSmartId``, scenario steps) refer to its
+  placeholder ``new:KEY`` instead, so each differs from DSS and gets an update that waits for the replace;
+  apply writes the new id there (:func:`plan_with_desired` gives the desired state with those placeholders).
 - Drift: a planned change on a path where DSS differs from the stored state was made outside the config; the
   operation says by whom and when (the live object's attribution).
 - Secrets: the desired state holds a marker for each ``${env:}`` value. The sync marks only part of some
@@ -52,8 +56,20 @@ def make_plan(desired: DesiredState, live: State, stored: Optional[State] = None
               managed: Optional[Mapping[str, ManagedEntry]] = None, *, secret_view: Optional[SecretView] = None,
               dss_url: str = "", config_digest: str = "", created_at: str = "") -> Plan:
     """The plan that brings ``live`` to ``desired``; ``stored``/``managed`` are the environment's state."""
-    return _Planner(desired, live, stored or State(environment=desired.environment), managed or {},
-                    secret_view).plan(dss_url, config_digest, created_at)
+    return plan_with_desired(desired, live, stored, managed, secret_view=secret_view, dss_url=dss_url,
+                             config_digest=config_digest, created_at=created_at)[0]
+
+
+def plan_with_desired(desired: DesiredState, live: State, stored: Optional[State] = None,
+                      managed: Optional[Mapping[str, ManagedEntry]] = None, *,
+                      secret_view: Optional[SecretView] = None, dss_url: str = "", config_digest: str = "",
+                      created_at: str = "") -> Tuple[Plan, DesiredState]:
+    """:func:`make_plan`, and the desired state apply must write: ``desired`` where objects referring to a
+    replaced folder or scenario refer to its placeholder (``desired`` itself when the plan replaces none)."""
+    planner = _Planner(desired, live, stored or State(environment=desired.environment), managed or {},
+                       secret_view)
+    plan = planner.plan(dss_url, config_digest, created_at)
+    return plan, desired.with_resources(planner.redirected)
 
 
 class _Planner:
@@ -65,15 +81,21 @@ class _Planner:
         self.managed = managed
         self.secret_view = secret_view
         self.diff = DiffEngine()
+        #: Resource id -> config key of the objects replaced with a new DSS id (server-id types).
+        self.replaced: Dict[str, str] = {}
+        #: The desired resources whose references to those objects now hold their placeholders.
+        self.redirected: Dict[str, DesiredResource] = {}
 
     def plan(self, dss_url: str, config_digest: str, created_at: str) -> Plan:
         operations: List[Operation] = []
         unchanged = 0
-        for resource_id in self.desired.order:
-            operation = self._desired_operation(self.desired.resources[resource_id])
+        for resource_id in self.desired.order:  # dependencies first: a replaced object before its referrers
+            wanted = self._redirect(self.desired.resources[resource_id])
+            operation = self._desired_operation(wanted)
             if operation is None:
                 unchanged += 1
             else:
+                self._note_replaced(operation, wanted)
                 operations.append(operation)
         operations += self._deletions()
         projects = sorted({res.resource.project_key for res in self.desired.resources.values()}
@@ -86,6 +108,23 @@ class _Planner:
             warnings=[str(problem) for problem in self.desired.warnings], created_at=created_at)
 
     # -- objects of the config ------------------------------------------------------------------------------
+
+    def _redirect(self, wanted: DesiredResource) -> DesiredResource:
+        """``wanted`` referring to the placeholders of the replaced objects it names (see the docstring)."""
+        redirected = wanted.redirected(self.replaced)
+        if redirected is not wanted:
+            self.redirected[wanted.resource_id] = redirected
+        return redirected
+
+    def _note_replaced(self, operation: Operation, wanted: DesiredResource) -> None:
+        """Remember a replace that gives a new DSS id; say why an object referring to one is written."""
+        if operation.action == REPLACE and operation.refused is None \
+                and wanted.resource.resource_type in SERVER_ID_TYPES:
+            self.replaced[wanted.resource_id] = wanted.config.key
+        for target in sorted({ref.target for ref in wanted.references_to(self.replaced)}):
+            kind = parse_resource_id(target).resource_type.replace("_", " ")
+            operation.notes.append(f"refers to {kind} {self.replaced[target]}, which is replaced: the new id is "
+                                   "written once DSS gives it")
 
     def _desired_operation(self, wanted: DesiredResource) -> Optional[Operation]:
         """The operation an object of the config needs (None when DSS already holds it as configured)."""
