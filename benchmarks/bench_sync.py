@@ -47,7 +47,7 @@ class EmulatorProcess:
     def __init__(self) -> None:
         self.api_key = secrets.token_urlsafe(16)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "dss_emulator", "--port", "0", "--api-key", self.api_key],
+            [sys.executable, "-m", "dss_emulator", "--port", "0", f"--api-key={self.api_key}"],
             stdout=subprocess.PIPE, text=True, cwd=str(_ROOT))
         line = self._process.stdout.readline() if self._process.stdout else ""
         if "listening on" not in line:

@@ -316,7 +316,7 @@ class EmulatorProcess:
 
         self.api_key = api_key
         root = Path(__file__).resolve().parents[2]
-        self.process = subprocess.Popen([sys.executable, "-m", "dss_emulator", "--port", "0", "--api-key", api_key,
+        self.process = subprocess.Popen([sys.executable, "-m", "dss_emulator", "--port", "0", f"--api-key={api_key}",
                                          *extra], stdout=subprocess.PIPE, text=True, cwd=str(root))
         line = self.process.stdout.readline() if self.process.stdout else ""
         assert "listening on" in line, line
