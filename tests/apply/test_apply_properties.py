@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator
 
 import pytest
 import yaml
@@ -97,23 +98,17 @@ def emulator(emulator_pool):
 COUNTER = iter(range(10**6))
 
 
-@property_settings(max_examples=15)
-@given(config=configs())
-def test_after_apply_plan_has_no_changes_and_drift_finds_nothing(emulator, config):
-    key = f"PROP_{next(COUNTER)}"
+@contextmanager
+def cli_workdir(emulator: Any) -> Iterator[None]:
+    """A fresh working directory with the command line pointed at ``emulator``, both put back afterwards
+    (hypothesis runs many examples in one test: pytest's per-test fixtures would be shared between them)."""
     previous = os.getcwd()
     saved_env = {name: os.environ.get(name) for name in ("DKU_DSS_URL", "DKU_API_KEY")}
     os.environ.update(DKU_DSS_URL=emulator.url, DKU_API_KEY=emulator.api_key)
     with tempfile.TemporaryDirectory() as workdir:
         os.chdir(workdir)
         try:
-            write_config(Path("config"), emulator.url, key, config)
-            assert main(["apply", "--config", "config", "--auto-approve"]) == 0
-            managed = LocalFileBackend(Path(".dataiku/state/dev.state.json")).load().managed
-            assert len(managed) == 1 + sum(len(config[kind]) for kind in
-                                           ("datasets", "managed_folders", "recipes", "scenarios"))
-            assert main(["plan", "--config", "config"]) == 0
-            assert main(["drift"]) == 0
+            yield
         finally:
             os.chdir(previous)
             for name, value in saved_env.items():
@@ -121,3 +116,17 @@ def test_after_apply_plan_has_no_changes_and_drift_finds_nothing(emulator, confi
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+@property_settings(max_examples=15)
+@given(config=configs())
+def test_after_apply_plan_has_no_changes_and_drift_finds_nothing(emulator, config):
+    key = f"PROP_{next(COUNTER)}"
+    with cli_workdir(emulator):
+        write_config(Path("config"), emulator.url, key, config)
+        assert main(["apply", "--config", "config", "--auto-approve"]) == 0
+        managed = LocalFileBackend(Path(".dataiku/state/dev.state.json")).load().managed
+        assert len(managed) == 1 + sum(len(config[kind]) for kind in
+                                       ("datasets", "managed_folders", "recipes", "scenarios"))
+        assert main(["plan", "--config", "config"]) == 0
+        assert main(["drift"]) == 0

@@ -5,8 +5,6 @@ folder reads its new id and no recorded dependency names an old one (emulator ov
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict
 
@@ -17,7 +15,7 @@ from hypothesis_profiles import property_settings
 from dataiku_iac.backends.local import LocalFileBackend
 from dataiku_iac.cli.main import main
 
-from .test_apply_properties import configs, write_config
+from .test_apply_properties import cli_workdir, configs, write_config
 
 STATE = Path(".dataiku/state/dev.state.json")
 COUNTER = iter(range(10**6))
@@ -53,28 +51,16 @@ def folder_refs(client: Any, key: str) -> Dict[str, set]:
 @given(config=configs().filter(lambda config: bool(config["managed_folders"])))
 def test_replacing_folders_takes_one_apply(emulator, config):
     key = f"REPL_{next(COUNTER)}"
-    previous = os.getcwd()
-    saved_env = {name: os.environ.get(name) for name in ("DKU_DSS_URL", "DKU_API_KEY")}
-    os.environ.update(DKU_DSS_URL=emulator.url, DKU_API_KEY=emulator.api_key)
-    with tempfile.TemporaryDirectory() as workdir:
-        os.chdir(workdir)
-        try:
-            write_config(Path("config"), emulator.url, key, config)
-            assert main(["apply", "--config", "config", "--auto-approve"]) == 0
-            old_ids = {rid for rid in LocalFileBackend(STATE).load().managed if rid.startswith("managed_folder.")}
-            write_config(Path("config2"), emulator.url, key, with_folders_replaced(config))
-            assert main(["apply", "--config", "config2", "--auto-approve"]) == 0
-            state = LocalFileBackend(STATE).load()
-            new_ids = {rid for rid in state.managed if rid.startswith("managed_folder.")}
-            assert len(new_ids) == len(old_ids) and not new_ids & old_ids
-            assert not any(dep in old_ids for entry in state.managed.values() for dep in entry.dependencies)
-            folder_refs(emulator.client(), key)  # every folder a recipe reads exists
-            assert main(["plan", "--config", "config2"]) == 0
-            assert main(["drift"]) == 0
-        finally:
-            os.chdir(previous)
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    with cli_workdir(emulator):
+        write_config(Path("config"), emulator.url, key, config)
+        assert main(["apply", "--config", "config", "--auto-approve"]) == 0
+        old_ids = {rid for rid in LocalFileBackend(STATE).load().managed if rid.startswith("managed_folder.")}
+        write_config(Path("config2"), emulator.url, key, with_folders_replaced(config))
+        assert main(["apply", "--config", "config2", "--auto-approve"]) == 0
+        state = LocalFileBackend(STATE).load()
+        new_ids = {rid for rid in state.managed if rid.startswith("managed_folder.")}
+        assert len(new_ids) == len(old_ids) and not new_ids & old_ids
+        assert not any(dep in old_ids for entry in state.managed.values() for dep in entry.dependencies)
+        folder_refs(emulator.client(), key)  # every folder a recipe reads exists
+        assert main(["plan", "--config", "config2"]) == 0
+        assert main(["drift"]) == 0
