@@ -84,5 +84,6 @@ def build_demo_plan(dss: Any, shared_projects: Path, root: Path) -> DemoPlan:
     document = result.plan.to_dict()
     # Where apply reads the config again (as 'plan --store' records it), so the viewer can apply this plan.
     document[CONFIG_SOURCE] = directory_source(str(config_dir.resolve()))
+    document["config_dir"] = "config"  # as 'plan --config config' shows it (the temporary path is no one's)
     plan_id = PlanStore(backend).save(document, PLANNER)
     return DemoPlan(state_dir, backend, document, plan_id, config_dir)
