@@ -138,6 +138,16 @@ def test_without_the_confirmation_the_plan_is_shown_and_nothing_written(dss, ado
     assert "1 to change" in html  # the plan itself, as the plan macro shows it, its values escaped
     assert "Not yet &lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert snapshot(dss) == before and writes_seen(dss) == []
+    assert "already applied" not in html
+
+
+def test_the_unconfirmed_view_says_when_the_plan_was_already_applied(dss, adopted):  # noqa: F811
+    describe(adopted, "Applied once")
+    plan(adopted)
+    assert "Apply complete: 1 applied." in confirmed()[0]
+    html, _, _ = apply()
+    assert "This plan was already applied, by admin at " in html and "Apply complete: 1 applied." in html
+    assert "Not applied, nothing was written" in html
 
 
 def test_a_stale_plan_is_refused_with_every_reason_and_dss_keeps_the_hand_edit(dss, adopted):  # noqa: F811

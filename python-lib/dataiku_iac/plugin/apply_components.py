@@ -30,7 +30,7 @@ from .actions import (
     percent_progress,
     resolve_folder,
 )
-from .applying import AppliedPlan, apply_stored_plan, config_source_opener, plan_and_apply
+from .applying import AppliedPlan, apply_stored_plan, config_source_opener, latest_records, plan_and_apply
 from .config import (
     LABEL_CONFIRM,
     ApplyConfigParams,
@@ -90,7 +90,7 @@ def apply_plan_macro(client: Any, project_key: str, config: Optional[Mapping[str
         # The id shown is the one applied: the newest plan is resolved once, here.
         plan_id = PlanStore(backend).resolve(params.plan_id)
         if not params.confirmed:
-            return unconfirmed_html(PlanStore(backend), plan_id)
+            return unconfirmed_html(PlanStore(backend), plan_id, latest_records(backend).get(plan_id))
         applied = run_apply_plan(client, folder, backend, params, plan_id,
                                  environ=os.environ if environ is None else environ,
                                  progress=phased_progress(progress_callback))
@@ -145,8 +145,9 @@ def phased_progress(callback: Optional[MacroProgress]) -> Tuple[Optional[Progres
     return reads, operations
 
 
-def unconfirmed_html(store: PlanStore, plan_id: str) -> str:
-    """Without the confirmation: the plan, as the plan macro shows it, and how to apply it (nothing written)."""
+def unconfirmed_html(store: PlanStore, plan_id: str, applied: Optional[Mapping[str, Any]] = None) -> str:
+    """Without the confirmation: the plan, as the plan macro shows it, and how to apply it (nothing written);
+    ``applied``, the plan's latest apply record, says it already ran (a second apply is refused as stale)."""
     document = store.load(plan_id)
     made = ", ".join(part for part in (
         f"made by {document['made_by']}" if document.get("made_by") else "",
@@ -155,6 +156,11 @@ def unconfirmed_html(store: PlanStore, plan_id: str) -> str:
     note = (f"Not applied, nothing was written. This is plan {plan_id}{f' ({made})' if made else ''}: review it, "
             f"then run this macro again with '{LABEL_CONFIRM}' ticked (and this id as Plan id, so that a newer "
             "plan is not applied instead).")
+    if applied:
+        who = applied.get("applied_by") or "someone"
+        note = (f"This plan was already applied, by {who} at {applied.get('applied_at') or '?'}: "
+                f"{applied.get('summary') or ''} Applying it again is refused as stale once DSS or the state moved; "
+                f"make a new plan instead. {note}")
     header = f"<div class=\"diac-plugin\"><style>{_CSS}</style><p class=\"diac-warn\">{_e(note)}</p></div>"
     title = f"Plan: {document.get('environment') or '?'}"
     return header + "\n" + render_plan_html(document, title=title, full_page=False)
