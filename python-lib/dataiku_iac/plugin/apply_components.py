@@ -30,7 +30,7 @@ from .actions import (
     percent_progress,
     resolve_folder,
 )
-from .applying import AppliedPlan, apply_stored_plan, config_source_opener, latest_records, plan_and_apply
+from .applying import AppliedPlan, apply_stored_plan, config_source_opener, latest_record, plan_and_apply
 from .config import (
     LABEL_CONFIRM,
     ApplyConfigParams,
@@ -90,7 +90,7 @@ def apply_plan_macro(client: Any, project_key: str, config: Optional[Mapping[str
         # The id shown is the one applied: the newest plan is resolved once, here.
         plan_id = PlanStore(backend).resolve(params.plan_id)
         if not params.confirmed:
-            return unconfirmed_html(PlanStore(backend), plan_id, latest_records(backend).get(plan_id))
+            return unconfirmed_html(PlanStore(backend), plan_id, latest_record(backend, plan_id))
         applied = run_apply_plan(client, folder, backend, params, plan_id,
                                  environ=os.environ if environ is None else environ,
                                  progress=phased_progress(progress_callback))

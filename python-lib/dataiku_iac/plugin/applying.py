@@ -18,7 +18,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ..apply.executor import ApplyOptions, ApplyRefusedError, execute, prepare
 from ..apply.result import APPLIED, FAILED, NOT_ATTEMPTED, ApplyResult, OperationOutcome
@@ -193,16 +193,32 @@ def created_projects(document: Mapping[str, Any]) -> List[str]:
                    if op.get("resource_type") == "project" and op.get("action") == CREATE})
 
 
-def latest_records(backend: StoredStateBackend) -> Dict[str, Dict[str, Any]]:
-    """The newest apply record of each stored plan, by plan id (the Plans tab shows them)."""
-    store = PlanStore(backend)
+def latest_records(backend: StoredStateBackend, names: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """The newest apply record of each stored plan, by plan id (the Plans tab shows them). ``names``: the
+    records' listing when the caller already made it (oldest first, as the store lists them)."""
     found: Dict[str, Dict[str, Any]] = {}
-    for record_id in reversed(store.records.list(APPLY_KIND)):
+    for plan_id, record in _records_newest_first(PlanStore(backend), names):
+        found.setdefault(plan_id, record)
+    return found
+
+
+def latest_record(backend: StoredStateBackend, plan_id: str) -> Optional[Dict[str, Any]]:
+    """The newest apply record of plan ``plan_id`` (None: never applied), reading no older record than it."""
+    for recorded_plan, record in _records_newest_first(PlanStore(backend)):
+        if recorded_plan == plan_id:
+            return record
+    return None
+
+
+def _records_newest_first(store: PlanStore, names: Optional[Sequence[str]] = None
+                          ) -> Iterator[Tuple[str, Dict[str, Any]]]:
+    """(plan id, record with its ``id``) of the stored apply records, newest first, read as they are needed."""
+    listed = store.records.list(APPLY_KIND) if names is None else list(names)
+    for record_id in reversed(listed):
         record = store.records.load(record_id)
         plan_id = record.get("plan_id")
-        if isinstance(plan_id, str) and plan_id not in found:
-            found[plan_id] = dict(record, id=record_id)
-    return found
+        if isinstance(plan_id, str):
+            yield plan_id, dict(record, id=record_id)
 
 
 def _execute(prepared: Any, client: Any, backend: Any, options: ApplyOptions, progress: Optional[ProgressFn],
@@ -243,6 +259,7 @@ __all__ = [
     "apply_stored_plan",
     "config_source_opener",
     "created_projects",
+    "latest_record",
     "latest_records",
     "plan_and_apply",
     "plan_projects",

@@ -215,7 +215,7 @@ class _Routes:
             names = tuple(plan_store(backend).records.list(APPLY_KIND))
             if not names:
                 return {}
-            return self.cache.get_or_build(("apply-records", env, names), lambda: latest_records(backend))
+            return self.cache.get_or_build(("apply-records", env, names), lambda: latest_records(backend, names))
         except DataikuIaCError as exc:
             logger.warning("Could not read the apply records of %r: %s", env, exc)
             return {}
