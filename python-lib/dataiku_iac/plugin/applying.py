@@ -29,10 +29,10 @@ from ..dss.folders import resolve_folder as find_folder
 from ..exceptions import ConfigError
 from ..plan.model import CREATE, DELETE, summary_line
 from ..timeutil import format_timestamp, utc_now
-from .config import LABEL_CONFIG_FOLDER, SOURCE_LIBRARY
+from .config import LABEL_CONFIG_FOLDER, SOURCE_FOLDER, SOURCE_LIBRARY
 from .config_folder import config_from_folder
 from .config_library import config_from_library_source
-from .plans import CONFIG_SOURCE, PlanStore
+from .plans import CONFIG_SOURCE, SOURCE_DIRECTORY, PlanStore
 
 logger = logging.getLogger("dataiku_iac.plugin")
 
@@ -50,16 +50,16 @@ ProgressFn = Callable[[int, int], None]
 def config_source_opener(client: Any = None, *, allow_directories: bool = False) -> ConfigOpener:
     """Reads a plan's config again from where the plan says it came from.
 
-    Inside DSS only managed folders are read (through ``client``, acting as the user): a stored plan must not
-    make the DSS server read a path of its own disk. ``allow_directories`` is for ``serve``, whose plans and
-    config are the local user's own files.
+    Inside DSS only managed folders and project libraries are read (through ``client``, acting as the user):
+    a stored plan must not make the DSS server read a path of its own disk. ``allow_directories`` is for
+    ``serve --state-dir``, whose plans and config are the local user's own files.
     """
 
     @contextmanager
     def open_config(document: Mapping[str, Any]) -> Iterator[Config]:
         source = document.get(CONFIG_SOURCE)
         kind = source.get("kind") if isinstance(source, Mapping) else None
-        if kind == "managed_folder" and client is not None:
+        if kind == SOURCE_FOLDER and client is not None:
             folder = find_folder(client, [(str(source.get("project_key")), str(source.get("folder_id")))],
                                  label=LABEL_CONFIG_FOLDER, secrets=client_secrets(client))
             with config_from_folder(folder, str(source.get("path") or "/")) as config:
@@ -67,7 +67,7 @@ def config_source_opener(client: Any = None, *, allow_directories: bool = False)
         elif kind == SOURCE_LIBRARY and client is not None:
             with config_from_library_source(client, source) as config:
                 yield config
-        elif kind == "directory" and allow_directories:
+        elif kind == SOURCE_DIRECTORY and allow_directories:
             yield read_config(Path(str(source.get("path"))))
         else:
             raise ConfigError("The plan does not say where its config is (or names a place this host does not "

@@ -18,22 +18,25 @@ from ..backends.reports import ReportStore
 from ..canonical import pretty_json_bytes
 from ..exceptions import StateNotFoundError
 from ..plan.plan_file import decode_plan
+from .config import SOURCE_FOLDER
 
 PLAN_KIND = "plan"
 DEFAULT_PLAN_LIMIT = 50
 MADE_BY = "made_by"
+#: The ``kind`` of a plan made from a local config directory (``dataiku-iac plan --store``).
+SOURCE_DIRECTORY = "directory"
 #: The stored plan's field naming where its config is, so apply can read it again (digest, secrets).
 CONFIG_SOURCE = "config_source"
 
 
 def folder_source(project_key: str, folder_id: str, path: str) -> Dict[str, Any]:
     """The ``config_source`` of a plan made from a managed folder's config."""
-    return {"kind": "managed_folder", "project_key": project_key, "folder_id": folder_id, "path": path}
+    return {"kind": SOURCE_FOLDER, "project_key": project_key, "folder_id": folder_id, "path": path}
 
 
 def directory_source(path: str) -> Dict[str, Any]:
     """The ``config_source`` of a plan made from a local config directory (``dataiku-iac serve``)."""
-    return {"kind": "directory", "path": str(path)}
+    return {"kind": SOURCE_DIRECTORY, "path": str(path)}
 
 
 def plans_prefix(backend: StoredStateBackend) -> str:
