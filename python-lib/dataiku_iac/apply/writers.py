@@ -37,6 +37,7 @@ from ..dss.client import CREATE, request_kind
 from ..dss.credentials import client_secrets
 from ..dss.errors import http_status, is_not_found, is_timeout, is_transport_error, to_library_error
 from ..exceptions import ApplyError, DataikuIaCError, ReplaceRequiredError, WriteNotAppliedError
+from ..models.paths import get_at
 from ..models.state import make_resource_id
 from ..redaction import MARKER
 from ..redaction_key import key_from_text
@@ -70,14 +71,8 @@ def dotted(path: Path) -> str:
 
 def get_path(node: Any, path: Iterable[Any]) -> Any:
     """The value at ``path`` (list items by index), or ``_ABSENT``."""
-    for part in path:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and str(part).isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _ABSENT
-    return node
+    found, value = get_at(node, path)
+    return value if found else _ABSENT
 
 
 def set_path(node: Dict[str, Any], path: Path, value: Any) -> None:

@@ -35,6 +35,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
+from ..models.paths import get_at, set_at
 from ..models.state import Resource, ResourceMetadata, State, make_resource_id
 from ..redaction_key import KeyLike
 from ..types import DESCRIPTORS
@@ -105,7 +106,7 @@ class DesiredResource:
             return self
         attributes = copy.deepcopy(self.resource.attributes)
         for ref in hits:
-            _put_at(attributes, ref.path, ref.prefix + placeholder(ref.key))
+            set_at(attributes, ref.path, ref.prefix + placeholder(ref.key))
         metadata = dataclasses.replace(self.resource.metadata, checksum="")  # computed again for the new values
         resource = Resource(self.resource.resource_type, self.resource_id, attributes, metadata)
         return dataclasses.replace(self, resource=resource)
@@ -115,7 +116,7 @@ class DesiredResource:
         ``dss_id`` gives for it (None: not known, left as is). Only the recorded reference paths are touched."""
         found = []
         for ref in self.id_references:
-            exists, value = _get_at(self.resource.attributes, ref.path)
+            exists, value = get_at(self.resource.attributes, ref.path)
             new_id = dss_id(ref) if exists and value == ref.prefix + placeholder(ref.key) else None
             if new_id is not None:
                 found.append((ref, new_id))
@@ -123,7 +124,7 @@ class DesiredResource:
             return self.resource.attributes
         attributes = copy.deepcopy(self.resource.attributes)
         for ref, new_id in found:
-            _put_at(attributes, ref.path, ref.prefix + new_id)
+            set_at(attributes, ref.path, ref.prefix + new_id)
         return attributes
 
 
@@ -162,29 +163,6 @@ class DesiredState:
                                else self.state.resources[resource_id])
         return DesiredState(self.environment, state, resources, list(self.order), list(self.warnings),
                             self._secrets)
-
-
-def _get_at(node: Any, path: Tuple[Any, ...]) -> Tuple[bool, Any]:
-    """``(True, value)`` at ``path`` (keys and list indexes), ``(False, None)`` when a step is missing."""
-    for part in path:
-        if not _holds(node, part):
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def _put_at(node: Any, path: Tuple[Any, ...], value: Any) -> None:
-    """Set ``value`` at ``path`` (keys and list indexes) when every step of the path exists."""
-    for part in path[:-1]:
-        node = node[part] if _holds(node, part) else None
-    if path and _holds(node, path[-1]):
-        node[path[-1]] = value
-
-
-def _holds(node: Any, part: Any) -> bool:
-    if isinstance(node, dict):
-        return part in node
-    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def restrict(attributes: Mapping[str, Any], paths: Iterable[AttributePath]) -> Dict[str, Any]:

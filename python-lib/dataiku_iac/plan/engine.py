@@ -29,6 +29,7 @@ from ..config.desired import DesiredResource, DesiredState, restrict
 from ..config.graph import topological_order
 from ..diff import DiffEngine
 from ..models.diff import AttributeChange, ListKey
+from ..models.paths import get_at, set_at
 from ..models.state import ManagedEntry, Resource, State, parse_resource_id
 from ..timeutil import format_timestamp
 from ..types import SERVER_ID_TYPES
@@ -185,13 +186,13 @@ class _Planner:
             return attributes
         clear = copy.deepcopy(attributes)
         for path, value in secrets.items():
-            _set_at(clear, path, value)
+            set_at(clear, path, value)
         viewed = self.secret_view(wanted.resource.resource_type, clear)
         result = copy.deepcopy(attributes)
         for path in secrets:
-            found, value = _get_at(viewed, path)
+            found, value = get_at(viewed, path)
             if found:
-                _set_at(result, path, value)
+                set_at(result, path, value)
         return result
 
     def _planned_changes(self, changes: Sequence[AttributeChange], wanted: DesiredResource,
@@ -332,30 +333,3 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_masked(item) for item in value]
     return value
-
-
-def _step(node: Any, part: str) -> Tuple[bool, Any]:
-    if isinstance(node, dict) and part in node:
-        return True, node[part]
-    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-        return True, node[int(part)]
-    return False, None
-
-
-def _get_at(node: Any, path: AttributePath) -> Tuple[bool, Any]:
-    for part in path:
-        found, node = _step(node, part)
-        if not found:
-            return False, None
-    return True, node
-
-
-def _set_at(node: Any, path: AttributePath, value: Any) -> None:
-    found, parent = _get_at(node, path[:-1])
-    if not found or not path:
-        return
-    last = path[-1]
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
-        parent[int(last)] = value
